@@ -1,0 +1,307 @@
+//! The attribute's arguments.
+//!
+//! ```text
+//! args    := item (',' item)* ','?
+//! item    := "code"                       a required rpc code
+//!          | any("code", "code", ...)     any one of these rpc codes
+//!          | field(fitem, ...)            field codes (openAuth fieldScope)
+//!          | auth = delegated | application
+//!          | endpoint_check = false | true
+//! fitem   := "code" | any("code", ...)
+//! ```
+//!
+//! Each comma-separated item is parsed on its own, so that every mistake is reported
+//! in one pass.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::{Error, Ident, Lit, LitStr};
+
+use crate::diag::Errors;
+
+pub(crate) const ARGUMENTS: &str = "`any(...)`, `field(...)`, `auth = ...`, `endpoint_check = ...`";
+const NAMES: &[&str] = &["any", "field", "auth", "endpoint_check"];
+pub(crate) const EXAMPLE: &str = "#[requires_scope(\"Contact.User.Read\")]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Rpc,
+    Field,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Auth {
+    Delegated,
+    Application,
+}
+
+/// One code as written.
+#[derive(Clone)]
+pub(crate) struct Code {
+    pub value: String,
+    pub lit: LitStr,
+}
+
+/// One requirement: a code, or alternatives.
+pub(crate) struct Group {
+    pub kind: Kind,
+    pub codes: Vec<Code>,
+}
+
+pub(crate) struct Args {
+    pub groups: Vec<Group>,
+    pub auth: Option<Auth>,
+    pub endpoint_check: bool,
+}
+
+/// Parses the arguments. Errors go to `errors`; what did parse is returned, so that
+/// later checks can still report their own mistakes.
+pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+    let mut args = Args {
+        groups: Vec::new(),
+        auth: None,
+        endpoint_check: true,
+    };
+    let mut auth_span: Option<Span> = None;
+    let mut check_span: Option<Span> = None;
+    for item in split_commas(tokens) {
+        let Some(first) = item.first() else {
+            continue;
+        };
+        match first {
+            TokenTree::Literal(_) if item.len() == 1 => {
+                if let Some(code) = code(first, errors) {
+                    args.groups.push(Group {
+                        kind: Kind::Rpc,
+                        codes: vec![code],
+                    });
+                }
+            }
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                match (name.as_str(), &item[1..]) {
+                    ("any", [TokenTree::Group(g)]) if g.delimiter() == Delimiter::Parenthesis => {
+                        if let Some(group) = any(ident, g.stream(), Kind::Rpc, errors) {
+                            args.groups.push(group);
+                        }
+                    }
+                    ("field", [TokenTree::Group(g)]) if g.delimiter() == Delimiter::Parenthesis => {
+                        field(ident, g.stream(), &mut args.groups, errors);
+                    }
+                    ("auth", [TokenTree::Punct(eq), value @ ..]) if eq.as_char() == '=' => {
+                        if let Some(prev) = auth_span {
+                            errors.push(duplicate_option(ident, prev));
+                        } else if let Some(auth) = auth_value(ident, value, errors) {
+                            args.auth = Some(auth);
+                        }
+                        auth_span = Some(ident.span());
+                    }
+                    ("endpoint_check", [TokenTree::Punct(eq), value @ ..]) if eq.as_char() == '=' => {
+                        if let Some(prev) = check_span {
+                            errors.push(duplicate_option(ident, prev));
+                        } else if let Some(on) = bool_value(ident, value, errors) {
+                            args.endpoint_check = on;
+                        }
+                        check_span = Some(ident.span());
+                    }
+                    ("any" | "field", _) => errors.push(Error::new(
+                        ident.span(),
+                        format!("`{name}` takes its codes in parentheses: `{name}(\"...\", \"...\")`"),
+                    )),
+                    ("auth", _) => errors.push(Error::new(
+                        ident.span(),
+                        "`auth` needs a value: `auth = delegated` or `auth = application`",
+                    )),
+                    ("endpoint_check", _) => errors.push(Error::new(
+                        ident.span(),
+                        "`endpoint_check` needs a value: `endpoint_check = false`",
+                    )),
+                    (_, []) => errors.push(unknown_argument(ident)),
+                    (_, [TokenTree::Punct(p), ..]) if p.as_char() == '=' => {
+                        errors.push(unknown_argument(ident))
+                    }
+                    (_, [TokenTree::Group(g)]) if g.delimiter() == Delimiter::Parenthesis => {
+                        errors.push(unknown_argument(ident))
+                    }
+                    _ => errors.push(not_a_literal(&item)),
+                }
+            }
+            _ => errors.push(not_a_literal(&item)),
+        }
+    }
+    args
+}
+
+/// Splits a token stream at its top-level commas; empty items are dropped, so a
+/// trailing comma is fine.
+fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut items = vec![Vec::new()];
+    for tt in tokens {
+        match &tt {
+            TokenTree::Punct(p) if p.as_char() == ',' => items.push(Vec::new()),
+            _ => items.last_mut().expect("never empty").push(tt),
+        }
+    }
+    items.retain(|i| !i.is_empty());
+    items
+}
+
+fn code(tt: &TokenTree, errors: &mut Errors) -> Option<Code> {
+    let TokenTree::Literal(lit) = tt else {
+        errors.push(not_a_literal(std::slice::from_ref(tt)));
+        return None;
+    };
+    match Lit::new(lit.clone()) {
+        Lit::Str(s) => Some(Code {
+            value: s.value(),
+            lit: s,
+        }),
+        other => {
+            errors.push(Error::new(
+                other.span(),
+                "expected a string literal permission code, such as \"Contact.User.Read\"",
+            ));
+            None
+        }
+    }
+}
+
+fn not_a_literal(item: &[TokenTree]) -> Error {
+    let tokens: TokenStream = item.iter().cloned().collect();
+    Error::new_spanned(
+        tokens,
+        "expected a string literal permission code, such as \"Contact.User.Read\"; \
+         codes must be written out so they can be checked when the crate compiles",
+    )
+}
+
+fn any(keyword: &Ident, inner: TokenStream, kind: Kind, errors: &mut Errors) -> Option<Group> {
+    let mut codes = Vec::new();
+    let mut ok = true;
+    for item in split_commas(inner) {
+        match item.as_slice() {
+            [tt @ TokenTree::Literal(_)] => match code(tt, errors) {
+                Some(c) => codes.push(c),
+                None => ok = false,
+            },
+            [TokenTree::Ident(i), ..] if i == "any" => {
+                errors.push(Error::new(i.span(), "`any(...)` cannot be nested; list every alternative in one `any(...)`"));
+                ok = false;
+            }
+            [TokenTree::Ident(i), ..] if i == "field" => {
+                errors.push(Error::new(
+                    i.span(),
+                    "`field(...)` cannot go inside `any(...)`; write `field(any(...))` for alternative field codes",
+                ));
+                ok = false;
+            }
+            other => {
+                errors.push(not_a_literal(other));
+                ok = false;
+            }
+        }
+    }
+    if ok && codes.len() < 2 {
+        let msg = match codes.first() {
+            None => "`any(...)` needs at least two alternative codes".to_owned(),
+            Some(c) => format!(
+                "`any(...)` needs at least two alternative codes; write {:?} on its own",
+                c.value
+            ),
+        };
+        errors.push(Error::new(keyword.span(), msg));
+        return None;
+    }
+    ok.then_some(Group { kind, codes })
+}
+
+fn field(keyword: &Ident, inner: TokenStream, groups: &mut Vec<Group>, errors: &mut Errors) {
+    let items = split_commas(inner);
+    if items.is_empty() {
+        errors.push(Error::new(
+            keyword.span(),
+            "`field(...)` needs at least one field code, such as `field(\"Contact.User.mobile\")`",
+        ));
+    }
+    for item in items {
+        match item.as_slice() {
+            [tt @ TokenTree::Literal(_)] => {
+                if let Some(c) = code(tt, errors) {
+                    groups.push(Group {
+                        kind: Kind::Field,
+                        codes: vec![c],
+                    });
+                }
+            }
+            [TokenTree::Ident(i), TokenTree::Group(g)] if i == "any" && g.delimiter() == Delimiter::Parenthesis => {
+                if let Some(group) = any(i, g.stream(), Kind::Field, errors) {
+                    groups.push(group);
+                }
+            }
+            [TokenTree::Ident(i), ..] if i == "field" => errors.push(Error::new(
+                i.span(),
+                "`field(...)` cannot be nested",
+            )),
+            other => errors.push(not_a_literal(other)),
+        }
+    }
+}
+
+fn auth_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<Auth> {
+    match value {
+        [TokenTree::Ident(v)] if v == "delegated" => Some(Auth::Delegated),
+        [TokenTree::Ident(v)] if v == "application" => Some(Auth::Application),
+        [] => {
+            errors.push(Error::new(
+                name.span(),
+                "`auth` needs a value: `auth = delegated` or `auth = application`",
+            ));
+            None
+        }
+        other => {
+            let tokens: TokenStream = other.iter().cloned().collect();
+            errors.push(Error::new_spanned(
+                tokens,
+                "expected `delegated` (openAuth type 0, per user) or `application` (type 1, granted by an admin)",
+            ));
+            None
+        }
+    }
+}
+
+fn bool_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<bool> {
+    let msg = "expected `true` or `false`";
+    match value {
+        [TokenTree::Ident(v)] if v == "true" => Some(true),
+        [TokenTree::Ident(v)] if v == "false" => Some(false),
+        [] => {
+            errors.push(Error::new(name.span(), "`endpoint_check` needs a value: `endpoint_check = false`"));
+            None
+        }
+        other => {
+            let tokens: TokenStream = other.iter().cloned().collect();
+            errors.push(Error::new_spanned(tokens, msg));
+            None
+        }
+    }
+}
+
+fn duplicate_option(ident: &Ident, _first: Span) -> Error {
+    Error::new(ident.span(), format!("`{ident}` is given twice"))
+}
+
+fn unknown_argument(ident: &Ident) -> Error {
+    let name = ident.to_string();
+    let hint = NAMES
+        .iter()
+        .map(|n| (dingscope_catalog::edit_distance(&name.to_ascii_lowercase(), n), n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 4))
+        .min()
+        .map(|(_, n)| format!("; did you mean `{n}`?"))
+        .unwrap_or_default();
+    Error::new(
+        ident.span(),
+        format!(
+            "unknown argument `{name}`{hint}\nexpected a string literal permission code or one of {ARGUMENTS}"
+        ),
+    )
+}

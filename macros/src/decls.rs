@@ -1,0 +1,169 @@
+//! The declarations file: the codes the app has applied for in the developer console.
+//!
+//! ```toml
+//! # dingscope.toml, beside Cargo.toml
+//! [applied]
+//! application = ["qyapi_hrm_read_user"]   # organisational codes (openAuth type 1)
+//! delegated = ["Contact.User.Read"]       # personal codes (type 0)
+//! field = ["Contact.User.mobile"]         # field codes (fieldScope)
+//! ```
+//!
+//! Read once per compiler process and re-read when the file changes (rust-analyzer keeps
+//! one process alive across edits). The expansion names the file with `include_bytes!`,
+//! so cargo rebuilds the crate when it changes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use serde::Deserialize;
+
+/// The environment variable that names another declarations file.
+pub(crate) const ENV: &str = "DINGSCOPE_DECLARATIONS";
+pub(crate) const FILE_NAME: &str = "dingscope.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    applied: Applied,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Applied {
+    #[serde(default)]
+    pub application: Vec<String>,
+    #[serde(default)]
+    pub delegated: Vec<String>,
+    #[serde(default)]
+    pub field: Vec<String>,
+}
+
+impl Applied {
+    pub(crate) fn rpc_contains(&self, code: &str) -> bool {
+        self.application.iter().chain(&self.delegated).any(|c| c == code)
+    }
+
+    pub(crate) fn field_contains(&self, code: &str) -> bool {
+        self.field.iter().any(|c| c == code)
+    }
+
+    pub(crate) fn contains(&self, code: &str) -> bool {
+        self.rpc_contains(code) || self.field_contains(code)
+    }
+}
+
+/// A declarations file that was found and read.
+pub(crate) struct Declarations {
+    /// Absolute, for `include_bytes!`.
+    pub path: PathBuf,
+    /// Relative to the crate root where possible, for messages.
+    pub shown: String,
+    pub applied: Result<Applied, String>,
+}
+
+type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<Declarations>)>>;
+
+/// Where the declarations file is expected.
+pub(crate) fn location() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return Some(match std::env::var_os("CARGO_MANIFEST_DIR") {
+            Some(dir) if p.is_relative() => Path::new(&dir).join(p),
+            _ => p,
+        });
+    }
+    std::env::var_os("CARGO_MANIFEST_DIR").map(|d| Path::new(&d).join(FILE_NAME))
+}
+
+/// The crate's declarations file, if it has one.
+pub(crate) fn load() -> Option<Arc<Declarations>> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let path = location()?;
+    let meta = std::fs::metadata(&path).ok()?;
+    let stamp = (meta.modified().ok(), meta.len());
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((m, l, d)) = cache.get(&path)
+        && (*m, *l) == stamp
+    {
+        return Some(d.clone());
+    }
+    let applied = match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    };
+    let shown = std::env::var_os("CARGO_MANIFEST_DIR")
+        .and_then(|d| path.strip_prefix(d).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string());
+    let decls = Arc::new(Declarations {
+        path: path.clone(),
+        shown,
+        applied,
+    });
+    cache.insert(path, (stamp.0, stamp.1, decls.clone()));
+    Some(decls)
+}
+
+/// Parses and checks a declarations file's text.
+pub(crate) fn parse(text: &str) -> Result<Applied, String> {
+    let file: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+    let a = file.applied;
+    let mut problems = Vec::new();
+    for (list, codes) in [
+        ("application", &a.application),
+        ("delegated", &a.delegated),
+        ("field", &a.field),
+    ] {
+        for code in codes {
+            if let Err(e) = dingscope_catalog::check_grammar(code) {
+                problems.push(format!("`applied.{list}` has {code:?}: {e}"));
+                continue;
+            }
+            let kind = dingscope_catalog::lookup(code).map(|i| i.kind);
+            match (list, kind) {
+                ("field", Some(dingscope_catalog::Kind::Rpc)) => problems.push(format!(
+                    "`applied.field` has `{code}`, an rpc code; move it to `application` or `delegated`"
+                )),
+                ("application" | "delegated", Some(dingscope_catalog::Kind::Field)) => problems.push(format!(
+                    "`applied.{list}` has `{code}`, a field code; move it to `field`"
+                )),
+                _ => {}
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(a)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_form() {
+        let a = parse(
+            "[applied]\napplication = [\"qyapi_hrm_read_user\"]\ndelegated = [\"Contact.User.Read\"]\nfield = [\"Contact.User.mobile\"]\n",
+        )
+        .unwrap();
+        assert!(a.rpc_contains("qyapi_hrm_read_user"));
+        assert!(a.rpc_contains("Contact.User.Read"));
+        assert!(a.field_contains("Contact.User.mobile"));
+        assert!(!a.contains("snsapi_base"));
+        assert!(parse("").unwrap().application.is_empty());
+    }
+
+    #[test]
+    fn reports_bad_files() {
+        assert!(parse("[applied]\napplicaton = []").unwrap_err().contains("applicaton"));
+        assert!(parse("[applied\n").is_err());
+        assert!(parse("[applied]\napplication = \"x_y\"").is_err());
+        let e = parse("[applied]\napplication = [\"Contact.User\", \"Contact.User.mobile\"]").unwrap_err();
+        assert!(e.contains("segments") && e.contains("field code"), "{e}");
+    }
+}

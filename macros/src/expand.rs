@@ -1,0 +1,246 @@
+//! Code generation: one statement block at the top of the body, docs on the function.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound};
+
+use crate::args::{self, Args, Auth, Kind};
+use crate::decls;
+use crate::diag::Errors;
+use crate::endpoints;
+use crate::item::{Func, not_a_function, split_inner_attrs};
+use crate::validate;
+
+/// The whole expansion; on any error, the errors plus the item as written.
+pub(crate) fn requires_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let func: Func = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(parse_error) => {
+            return match not_a_function(item.clone()) {
+                Some(e) => with_item(e, item),
+                // A syntax error inside the item: rustc reports it from the item alone.
+                None if item.is_empty() => parse_error.to_compile_error(),
+                None => item,
+            };
+        }
+    };
+    match expand(attr, &func) {
+        Ok(tokens) => tokens,
+        Err(e) => with_item(e, item),
+    }
+}
+
+fn with_item(e: Error, item: TokenStream) -> TokenStream {
+    let mut out = e.to_compile_error();
+    out.extend(item);
+    out
+}
+
+fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
+    let mut errors = Errors::default();
+    let empty = attr.is_empty();
+    let args = args::parse(attr, &mut errors);
+    if args.groups.is_empty() && (empty || errors.is_empty()) {
+        errors.push(Error::new(
+            Span::call_site(),
+            format!(
+                "`#[requires_scope]` needs at least one permission code, as in `{}`",
+                args::EXAMPLE
+            ),
+        ));
+    }
+    if let Some(c) = &func.sig.constness {
+        errors.push(Error::new(
+            c.span(),
+            "`#[requires_scope]` cannot go on a `const fn`: its check runs when the function is called",
+        ));
+    }
+    if let Some(semi) = &func.semi {
+        errors.push(Error::new(
+            semi.span(),
+            "`#[requires_scope]` needs a function body; put it on the implementations of this method",
+        ));
+    }
+    let decls = decls::load();
+    validate::codes(&args, decls.as_deref(), &mut errors);
+    if args.endpoint_check
+        && let Some(body) = &func.body
+    {
+        endpoints::check(&args, &body.stream(), &mut errors);
+    }
+    errors.into_result()?;
+    let body = func.body.as_ref().expect("checked above");
+
+    let Func { attrs, vis, sig, .. } = func;
+    let docs = docs(&args);
+    let (inner_attrs, stmts) = split_inner_attrs(body.stream());
+    let tracking = decls.as_ref().map(|d| {
+        let path = d.path.display().to_string();
+        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+    });
+    let new_body = match async_trait_block(sig, &stmts) {
+        Some((mut block, ret_span)) => {
+            let prelude = prelude(&args, tracking.as_ref(), ret_span);
+            inject(&mut block, prelude)?;
+            let stmts = &block.stmts;
+            quote!(#(#stmts)*)
+        }
+        None => {
+            let ret_span = match &sig.output {
+                ReturnType::Type(_, ty) => ty.span(),
+                ReturnType::Default => sig.paren_token.span.close(),
+            };
+            let prelude = prelude(&args, tracking.as_ref(), ret_span);
+            quote!(#prelude #stmts)
+        }
+    };
+    let mut braced = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Brace,
+        quote!(#inner_attrs #new_body),
+    );
+    braced.set_span(body.span());
+    Ok(quote! {
+        #(#attrs)*
+        #(#docs)*
+        #vis #sig #braced
+    })
+}
+
+/// The statements inserted at the top of the body.
+fn prelude(args: &Args, tracking: Option<&TokenStream>, ret_span: Span) -> TokenStream {
+    let groups = args.groups.iter().map(|g| {
+        let codes = g.codes.iter().map(|c| &c.value);
+        match g.kind {
+            Kind::Rpc => quote!(::dingscope::__private::Group::rpc(&[#(#codes),*])),
+            Kind::Field => quote!(::dingscope::__private::Group::field(&[#(#codes),*])),
+        }
+    });
+    let auth = match args.auth {
+        None => quote!(::core::option::Option::None),
+        Some(Auth::Delegated) => {
+            quote!(::core::option::Option::Some(::dingscope::__private::AuthType::Delegated))
+        }
+        Some(Auth::Application) => {
+            quote!(::core::option::Option::Some(::dingscope::__private::AuthType::Application))
+        }
+    };
+    let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
+    let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
+    quote! {
+        #tracking
+        fn __dingscope_fn() -> &'static str {
+            ::dingscope::__private::function_name(::dingscope::__private::type_name_of_val(&__dingscope_fn))
+        }
+        static __DINGSCOPE_REQUIREMENT: ::dingscope::__private::Requirement =
+            ::dingscope::__private::Requirement::__with_name_fn(__dingscope_fn, &[#(#groups),*], #auth);
+        if let ::core::result::Result::Err(#denied) = ::dingscope::__private::check(&__DINGSCOPE_REQUIREMENT) {
+            #[allow(unreachable_code)]
+            return #deny;
+        }
+    }
+}
+
+/// `#[async_trait]` turns `async fn` into a plain `fn` whose body ends in
+/// `Box::pin(async move { ... })`: the check belongs inside that block, so that it runs
+/// when the future is first polled. Returns the parsed body and the span of the
+/// future's `Output` type.
+fn async_trait_block(sig: &syn::Signature, stmts: &TokenStream) -> Option<(Block, Span)> {
+    if sig.asyncness.is_some() {
+        return None;
+    }
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return None;
+    };
+    let output = future_output(ty)?;
+    let block: Block = syn::parse2(quote!({ #stmts })).ok()?;
+    let is_box_pin_async = matches!(block.stmts.last(), Some(Stmt::Expr(Expr::Call(call), None))
+        if call.args.len() == 1
+            && matches!(call.args.first(), Some(Expr::Async(_)))
+            && matches!(&*call.func, Expr::Path(p)
+                if p.path.segments.len() >= 2
+                && p.path.segments.iter().rev().nth(0).is_some_and(|s| s.ident == "pin")
+                && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "Box")));
+    is_box_pin_async.then_some((block, output.span()))
+}
+
+/// Finds `T` in `Pin<Box<dyn Future<Output = T> + ...>>`.
+fn future_output(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => future_output(t),
+                GenericArgument::AssocType(a) if a.ident == "Output" => Some(&a.ty),
+                _ => None,
+            })
+        }
+        Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
+            TypeParamBound::Trait(t) => {
+                let last = t.path.segments.last()?;
+                let PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                args.args.iter().find_map(|a| match a {
+                    GenericArgument::AssocType(a) if a.ident == "Output" => Some(&a.ty),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }),
+        Type::Paren(p) => future_output(&p.elem),
+        _ => None,
+    }
+}
+
+fn inject(block: &mut Block, prelude: TokenStream) -> Result<(), Error> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return Ok(());
+    };
+    let Some(Expr::Async(async_block)) = call.args.first_mut() else {
+        return Ok(());
+    };
+    let inserted: Block = syn::parse2(quote!({ #prelude }))?;
+    let rest = std::mem::take(&mut async_block.block.stmts);
+    async_block.block.stmts = inserted.stmts.into_iter().chain(rest).collect();
+    Ok(())
+}
+
+/// The "Required DingTalk permissions" section of the function's documentation.
+fn docs(args: &Args) -> Vec<TokenStream> {
+    let describe = |code: &str| match dingscope_catalog::lookup(code) {
+        Some(info) => format!("`{code}` ({})", info.name),
+        None => format!("`{code}`"),
+    };
+    let mut lines = vec![
+        String::new(),
+        "# Required DingTalk permissions".to_owned(),
+        String::new(),
+    ];
+    for g in &args.groups {
+        let prefix = match g.kind {
+            Kind::Rpc => "",
+            Kind::Field => "field ",
+        };
+        let codes: Vec<String> = g.codes.iter().map(|c| describe(&c.value)).collect();
+        if codes.len() == 1 {
+            lines.push(format!("- {prefix}{}", codes[0]));
+        } else {
+            lines.push(format!("- {prefix}any of: {}", codes.join(", ")));
+        }
+    }
+    lines.push(String::new());
+    lines.push(match args.auth {
+        Some(Auth::Delegated) => "Granted by the user: delegated authorization (openAuth `type: 0`).".to_owned(),
+        Some(Auth::Application) => {
+            "Granted by an admin: application authorization (openAuth `type: 1`).".to_owned()
+        }
+        None => "Checked against the grant entered when the function is called \
+                 ([`dingscope::Grant::run`], [`dingscope::WithGrantExt`])."
+            .to_owned(),
+    });
+    lines.into_iter().map(|l| quote!(#[doc = #l])).collect()
+}

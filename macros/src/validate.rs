@@ -1,0 +1,110 @@
+//! Checks of the declared codes: grammar, kind, duplicates, the catalog, the
+//! declarations file.
+
+use std::collections::HashSet;
+
+use dingscope_catalog::{Kind as CatalogKind, check_grammar, lookup, suggest};
+use proc_macro2::Span;
+use syn::Error;
+
+use crate::args::{Args, Kind};
+use crate::decls::Declarations;
+use crate::diag::Errors;
+
+/// Checks every code; each mistake is reported at its literal.
+pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Errors) {
+    let applied = decls.and_then(|d| d.applied.as_ref().ok());
+    if let Some(Declarations {
+        shown,
+        applied: Err(e),
+        ..
+    }) = decls
+    {
+        errors.push(Error::new(
+            Span::call_site(),
+            format!("invalid declarations file {shown}: {e}"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for group in &args.groups {
+        for code in &group.codes {
+            let value = code.value.as_str();
+            let span = code.lit.span();
+            if let Err(e) = check_grammar(value) {
+                errors.push(Error::new(span, format!("invalid permission code {value:?}: {e}")));
+                continue;
+            }
+            if !seen.insert(value) {
+                errors.push(Error::new(span, format!("duplicate permission code `{value}`")));
+                continue;
+            }
+            let in_file = applied.is_some_and(|a| a.contains(value));
+            match lookup(value) {
+                Some(info) => match (group.kind, info.kind) {
+                    (Kind::Rpc, CatalogKind::Field) => errors.push(Error::new(
+                        span,
+                        format!(
+                            "`{value}` is a field permission ({}); write it as `field({value:?})`",
+                            info.name
+                        ),
+                    )),
+                    (Kind::Field, CatalogKind::Rpc) => errors.push(Error::new(
+                        span,
+                        format!(
+                            "`{value}` is an rpc permission ({}), not a field permission; move it out of `field(...)`",
+                            info.name
+                        ),
+                    )),
+                    _ => {}
+                },
+                None if !in_file => {
+                    if let Some(s) = suggest(value) {
+                        let how = if s.distance == 0 { "codes are case-sensitive; " } else { "" };
+                        errors.push(Error::new(
+                            span,
+                            format!(
+                                "unknown permission code `{value}`; {how}did you mean `{}` ({})?\n\
+                                 if `{value}` is right, list it under [applied] in dingscope.toml",
+                                s.scope.code, s.scope.name
+                            ),
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(applied), Some(decls)) = (applied, decls) {
+        for group in &args.groups {
+            let listed = |c: &str| match group.kind {
+                Kind::Rpc => applied.rpc_contains(c),
+                Kind::Field => applied.field_contains(c),
+            };
+            if group.codes.iter().any(|c| listed(&c.value)) {
+                continue;
+            }
+            let list = match group.kind {
+                Kind::Rpc => "`application` or `delegated`",
+                Kind::Field => "`field`",
+            };
+            for code in &group.codes {
+                if check_grammar(&code.value).is_err() {
+                    continue;
+                }
+                let alts = if group.codes.len() > 1 {
+                    " (nor is any of its alternatives)"
+                } else {
+                    ""
+                };
+                errors.push(Error::new(
+                    code.lit.span(),
+                    format!(
+                        "`{}` is not applied for in {}{alts}\n\
+                         apply for it in the developer console, then add it to {list} under [applied]",
+                        code.value, decls.shown
+                    ),
+                ));
+            }
+        }
+    }
+}

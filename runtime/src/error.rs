@@ -1,0 +1,203 @@
+//! Errors.
+
+use std::fmt;
+
+use crate::scope::{AuthType, Kind, Scope};
+
+/// Everything that can go wrong in dingscope.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The grant does not cover what a function needs; nothing was sent.
+    Denied(Box<Denied>),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Denied(d) => fmt::Display::fmt(d, f),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Denied(d) => Some(&**d),
+        }
+    }
+}
+
+impl From<Denied> for Error {
+    fn from(d: Denied) -> Error {
+        Error::Denied(Box::new(d))
+    }
+}
+
+impl Error {
+    /// The denial, if this is one.
+    pub fn as_denied(&self) -> Option<&Denied> {
+        match self {
+            Error::Denied(d) => Some(d),
+        }
+    }
+}
+
+/// Why a grant did not cover a requirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// No grant was entered: see [`Grant::run`](crate::Grant::run) and
+    /// [`WithGrantExt`](crate::WithGrantExt).
+    NoGrant,
+    /// The grant lacks some codes.
+    Missing,
+    /// The function needs a grant of the other kind.
+    WrongAuthType {
+        /// What the function declares.
+        required: AuthType,
+        /// What was entered.
+        granted: AuthType,
+    },
+}
+
+/// A permission denial: which function, which codes are missing, and what to ask
+/// openAuth for to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub(crate) function: String,
+    pub(crate) reason: DenyReason,
+    pub(crate) missing: Vec<Vec<Scope>>,
+    pub(crate) request: OpenAuthRequest,
+}
+
+impl Denied {
+    /// The function that was denied.
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// Why.
+    pub fn reason(&self) -> &DenyReason {
+        &self.reason
+    }
+
+    /// The unsatisfied requirements: each inner list is one requirement's alternatives
+    /// (one code for a plain requirement).
+    pub fn missing(&self) -> &[Vec<Scope>] {
+        &self.missing
+    }
+
+    /// The codes to request: the first (preferred) alternative of each unsatisfied requirement.
+    pub fn missing_codes(&self) -> impl Iterator<Item = &Scope> {
+        self.missing.iter().filter_map(|alts| alts.first())
+    }
+
+    /// The openAuth parameters that ask for exactly the missing codes.
+    pub fn open_auth(&self) -> &OpenAuthRequest {
+        &self.request
+    }
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` ", self.function)?;
+        match &self.reason {
+            DenyReason::NoGrant => f.write_str("was called with no DingTalk grant entered")?,
+            DenyReason::WrongAuthType { required, granted } => write!(
+                f,
+                "needs a {required} grant but was called with a {granted} grant"
+            )?,
+            DenyReason::Missing => f.write_str("needs DingTalk permission")?,
+        }
+        if !self.missing.is_empty() {
+            if self.reason != DenyReason::Missing {
+                f.write_str("; it needs")?;
+            }
+            for (i, alts) in self.missing.iter().enumerate() {
+                f.write_str(if i == 0 { " " } else { ", " })?;
+                if alts.len() > 1 {
+                    f.write_str("any of ")?;
+                }
+                for (j, s) in alts.iter().enumerate() {
+                    write!(f, "{}`{s}`", if j == 0 { "" } else { "/" })?;
+                }
+            }
+        }
+        write!(f, "; request it with openAuth({})", self.request)
+    }
+}
+
+impl std::error::Error for Denied {}
+
+/// The parameters of an openAuth call (minus `clientId` and `corpId`, which the app knows).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OpenAuthRequest {
+    /// Rpc codes, sorted, comma-joined, no spaces.
+    pub rpc_scope: String,
+    /// Field codes, the same way.
+    pub field_scope: String,
+    /// Application (type 1) or delegated (type 0).
+    pub auth_type: AuthType,
+}
+
+impl OpenAuthRequest {
+    /// Parameters asking for `codes`; each goes to `rpcScope` or `fieldScope` by its kind.
+    pub fn for_codes<'a>(auth_type: AuthType, codes: impl IntoIterator<Item = &'a Scope>) -> Self {
+        let mut rpc: Vec<&str> = Vec::new();
+        let mut field: Vec<&str> = Vec::new();
+        for s in codes {
+            match s.kind() {
+                Kind::Rpc => rpc.push(s.as_str()),
+                Kind::Field => field.push(s.as_str()),
+            }
+        }
+        for v in [&mut rpc, &mut field] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        OpenAuthRequest {
+            rpc_scope: rpc.join(","),
+            field_scope: field.join(","),
+            auth_type,
+        }
+    }
+}
+
+impl fmt::Display for OpenAuthRequest {
+    /// As the JavaScript object literal to pass to `openAuth`, less `clientId`/`corpId`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{ ")?;
+        if !self.rpc_scope.is_empty() {
+            write!(f, "rpcScope: \"{}\", ", self.rpc_scope)?;
+        }
+        if !self.field_scope.is_empty() {
+            write!(f, "fieldScope: \"{}\", ", self.field_scope)?;
+        }
+        write!(f, "type: {} }}", self.auth_type.open_auth_type())
+    }
+}
+
+/// A string that is not a DingTalk permission code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidScope {
+    code: String,
+    reason: dingscope_catalog::GrammarError,
+}
+
+impl InvalidScope {
+    pub(crate) fn new(code: &str, reason: dingscope_catalog::GrammarError) -> Self {
+        InvalidScope {
+            code: code.to_owned(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for InvalidScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid permission code {:?}: {}", self.code, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidScope {}

@@ -1,0 +1,207 @@
+//! What a function needs: all-of a list of groups, each group any-of its codes.
+
+use std::fmt;
+
+use crate::grant::GrantInner;
+use crate::mask::Mask;
+use crate::scope::{AuthType, Kind};
+
+/// One requirement of a function: any one of its codes satisfies it.
+///
+/// A group of one code is a plain required code. Built in constant evaluation, so the
+/// bit mask of catalogued codes costs nothing at run time.
+#[derive(Clone, Copy)]
+pub struct Group {
+    codes: &'static [&'static str],
+    kind: Kind,
+    mask: Mask,
+    exact: bool,
+}
+
+impl Group {
+    /// Rpc codes (`rpcScope`); any one of them satisfies the group.
+    pub const fn rpc(codes: &'static [&'static str]) -> Group {
+        Group::new(codes, Kind::Rpc)
+    }
+
+    /// Field codes (`fieldScope`); any one of them satisfies the group.
+    pub const fn field(codes: &'static [&'static str]) -> Group {
+        Group::new(codes, Kind::Field)
+    }
+
+    const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
+        assert!(!codes.is_empty(), "a requirement group needs at least one code");
+        let mut mask = Mask::EMPTY;
+        let mut exact = true;
+        let mut i = 0;
+        while i < codes.len() {
+            match dingscope_catalog::index_of(codes[i]) {
+                Some(index) => mask = mask.with(index),
+                None => exact = false,
+            }
+            i += 1;
+        }
+        Group {
+            codes,
+            kind,
+            mask,
+            exact,
+        }
+    }
+
+    /// The alternatives, in order of preference.
+    pub fn codes(&self) -> &'static [&'static str] {
+        self.codes
+    }
+
+    /// rpc or field.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// `true` when the group has several alternatives.
+    pub fn is_any_of(&self) -> bool {
+        self.codes.len() > 1
+    }
+
+    pub(crate) fn satisfied_slow(&self, grant: &GrantInner) -> bool {
+        self.codes.iter().any(|c| grant.contains(c))
+    }
+}
+
+impl fmt::Debug for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            Kind::Rpc => "",
+            Kind::Field => "field ",
+        };
+        if self.is_any_of() {
+            write!(f, "{kind}any{:?}", self.codes)
+        } else {
+            write!(f, "{kind}{:?}", self.codes[0])
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Name {
+    Static(&'static str),
+    Fn(fn() -> &'static str),
+}
+
+/// Everything one function needs: every group satisfied, and the right kind of grant.
+///
+/// `#[requires_scope]` builds one as a `static` for each annotated function.
+#[derive(Clone, Copy)]
+pub struct Requirement {
+    name: Name,
+    groups: &'static [Group],
+    auth: Option<AuthType>,
+    /// Union of the single-code groups' masks.
+    all: Mask,
+    /// Every code is catalogued: the masks decide alone.
+    exact: bool,
+    any_of: bool,
+}
+
+impl Requirement {
+    /// A requirement named `function` (used in errors).
+    pub const fn new(
+        function: &'static str,
+        groups: &'static [Group],
+        auth: Option<AuthType>,
+    ) -> Requirement {
+        Requirement::build(Name::Static(function), groups, auth)
+    }
+
+    #[doc(hidden)]
+    pub const fn __with_name_fn(
+        function: fn() -> &'static str,
+        groups: &'static [Group],
+        auth: Option<AuthType>,
+    ) -> Requirement {
+        Requirement::build(Name::Fn(function), groups, auth)
+    }
+
+    const fn build(name: Name, groups: &'static [Group], auth: Option<AuthType>) -> Requirement {
+        let mut all = Mask::EMPTY;
+        let mut exact = true;
+        let mut any_of = false;
+        let mut i = 0;
+        while i < groups.len() {
+            let g = &groups[i];
+            exact &= g.exact;
+            if g.codes.len() == 1 {
+                all = all.union(&g.mask);
+            } else {
+                any_of = true;
+            }
+            i += 1;
+        }
+        Requirement {
+            name,
+            groups,
+            auth,
+            all,
+            exact,
+            any_of,
+        }
+    }
+
+    /// The function this requirement belongs to, as a path.
+    pub fn function(&self) -> &'static str {
+        match self.name {
+            Name::Static(s) => s,
+            Name::Fn(f) => f(),
+        }
+    }
+
+    /// The groups; each must be satisfied.
+    pub fn groups(&self) -> &'static [Group] {
+        self.groups
+    }
+
+    /// The kind of grant required, if the declaration says.
+    pub fn auth_type(&self) -> Option<AuthType> {
+        self.auth
+    }
+
+    /// Whether `grant` covers this requirement.
+    #[inline]
+    pub fn is_satisfied_by(&self, grant: &crate::Grant) -> bool {
+        self.satisfied(grant.inner())
+    }
+
+    #[inline(always)]
+    pub(crate) fn satisfied(&self, grant: &GrantInner) -> bool {
+        if let Some(auth) = self.auth
+            && auth != grant.auth
+        {
+            return false;
+        }
+        if !self.exact {
+            return self.groups.iter().all(|g| g.satisfied_slow(grant));
+        }
+        if !grant.mask.covers(&self.all) {
+            return false;
+        }
+        if self.any_of {
+            for g in self.groups {
+                if g.codes.len() > 1 && !grant.mask.intersects(&g.mask) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl fmt::Debug for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requirement")
+            .field("function", &self.function())
+            .field("groups", &self.groups)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
