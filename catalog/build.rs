@@ -24,11 +24,19 @@ fn main() {
         .map(|l| l.split('\t').collect())
         .collect();
     for (n, r) in rows.iter().enumerate() {
-        assert!(r.len() == 5, "data/scopes.tsv row {}: expected 5 columns", n + 2);
+        assert!(
+            r.len() == 5,
+            "data/scopes.tsv row {}: expected 5 columns",
+            n + 2
+        );
     }
     rows.sort_by(|a, b| a[0].cmp(b[0]));
     for w in rows.windows(2) {
-        assert!(w[0][0] != w[1][0], "data/scopes.tsv: duplicate code {}", w[0][0]);
+        assert!(
+            w[0][0] != w[1][0],
+            "data/scopes.tsv: duplicate code {}",
+            w[0][0]
+        );
     }
     out.push_str("/// Every catalogued permission code, sorted by code (byte order).\n");
     out.push_str("pub const SCOPES: &[ScopeInfo] = &[\n");
@@ -64,7 +72,11 @@ fn main() {
             continue;
         }
         let r: Vec<&str> = line.split('\t').collect();
-        assert!(r.len() == 6, "data/endpoints.tsv row {}: expected 6 columns", n + 1);
+        assert!(
+            r.len() == 6,
+            "data/endpoints.tsv row {}: expected 6 columns",
+            n + 1
+        );
         let method = match r[0] {
             "GET" => "Method::Get",
             "POST" => "Method::Post",
@@ -78,7 +90,11 @@ fn main() {
         } else if let Some(p) = r[1].strip_prefix("https://oapi.dingtalk.com") {
             ("Host::Oapi", p)
         } else {
-            panic!("data/endpoints.tsv row {}: unknown host in {:?}", n + 1, r[1])
+            panic!(
+                "data/endpoints.tsv row {}: unknown host in {:?}",
+                n + 1,
+                r[1]
+            )
         };
         let codes: Vec<&str> = r[2].split(',').map(str::trim).collect();
         for c in &codes {

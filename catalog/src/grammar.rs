@@ -133,8 +133,14 @@ mod tests {
     #[test]
     fn accepts_both_forms() {
         assert_eq!(check_grammar("Contact.User.Read"), Ok(CodeForm::Dotted));
-        assert_eq!(check_grammar("Card.Template.ReadWrite.All"), Ok(CodeForm::Dotted));
-        assert_eq!(check_grammar("DataCenter.DataMarket.READ"), Ok(CodeForm::Dotted));
+        assert_eq!(
+            check_grammar("Card.Template.ReadWrite.All"),
+            Ok(CodeForm::Dotted)
+        );
+        assert_eq!(
+            check_grammar("DataCenter.DataMarket.READ"),
+            Ok(CodeForm::Dotted)
+        );
         assert_eq!(check_grammar("qyapi_get_member"), Ok(CodeForm::Snake));
     }
 

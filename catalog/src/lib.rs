@@ -209,6 +209,9 @@ mod tests {
         let s = lookup("qyapi_hrm_read_user").unwrap();
         assert_eq!(s.kind, Kind::Rpc);
         assert_eq!(lookup("Contact.User.mobile").unwrap().kind, Kind::Field);
-        assert_eq!(lookup("Pro.HrmDismission.ReadWrite").unwrap().status, Status::ExampleOnly);
+        assert_eq!(
+            lookup("Pro.HrmDismission.ReadWrite").unwrap().status,
+            Status::ExampleOnly
+        );
     }
 }

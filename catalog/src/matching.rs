@@ -189,7 +189,10 @@ mod tests {
         let s = suggest("Contact.User.Raed").unwrap();
         assert_eq!(s.scope.code, "Contact.User.Read");
         assert_eq!(suggest("contact.user.read").unwrap().distance, 0);
-        assert_eq!(suggest("qyapi_hrm_read_usr").unwrap().scope.code, "qyapi_hrm_read_user");
+        assert_eq!(
+            suggest("qyapi_hrm_read_usr").unwrap().scope.code,
+            "qyapi_hrm_read_user"
+        );
         assert!(suggest("Contact.User.Read").is_none());
         assert!(suggest("Totally.Different.Thing").is_none());
     }

@@ -95,7 +95,9 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                         }
                         auth_span = Some(ident.span());
                     }
-                    ("endpoint_check", [TokenTree::Punct(eq), value @ ..]) if eq.as_char() == '=' => {
+                    ("endpoint_check", [TokenTree::Punct(eq), value @ ..])
+                        if eq.as_char() == '=' =>
+                    {
                         if let Some(prev) = check_span {
                             errors.push(duplicate_option(ident, prev));
                         } else if let Some(on) = bool_value(ident, value, errors) {
@@ -105,7 +107,9 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                     }
                     ("any" | "field", _) => errors.push(Error::new(
                         ident.span(),
-                        format!("`{name}` takes its codes in parentheses: `{name}(\"...\", \"...\")`"),
+                        format!(
+                            "`{name}` takes its codes in parentheses: `{name}(\"...\", \"...\")`"
+                        ),
                     )),
                     ("auth", _) => errors.push(Error::new(
                         ident.span(),
@@ -184,7 +188,10 @@ fn any(keyword: &Ident, inner: TokenStream, kind: Kind, errors: &mut Errors) -> 
                 None => ok = false,
             },
             [TokenTree::Ident(i), ..] if i == "any" => {
-                errors.push(Error::new(i.span(), "`any(...)` cannot be nested; list every alternative in one `any(...)`"));
+                errors.push(Error::new(
+                    i.span(),
+                    "`any(...)` cannot be nested; list every alternative in one `any(...)`",
+                ));
                 ok = false;
             }
             [TokenTree::Ident(i), ..] if i == "field" => {
@@ -232,15 +239,16 @@ fn field(keyword: &Ident, inner: TokenStream, groups: &mut Vec<Group>, errors: &
                     });
                 }
             }
-            [TokenTree::Ident(i), TokenTree::Group(g)] if i == "any" && g.delimiter() == Delimiter::Parenthesis => {
+            [TokenTree::Ident(i), TokenTree::Group(g)]
+                if i == "any" && g.delimiter() == Delimiter::Parenthesis =>
+            {
                 if let Some(group) = any(i, g.stream(), Kind::Field, errors) {
                     groups.push(group);
                 }
             }
-            [TokenTree::Ident(i), ..] if i == "field" => errors.push(Error::new(
-                i.span(),
-                "`field(...)` cannot be nested",
-            )),
+            [TokenTree::Ident(i), ..] if i == "field" => {
+                errors.push(Error::new(i.span(), "`field(...)` cannot be nested"))
+            }
             other => errors.push(not_a_literal(other)),
         }
     }
@@ -274,7 +282,10 @@ fn bool_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<
         [TokenTree::Ident(v)] if v == "true" => Some(true),
         [TokenTree::Ident(v)] if v == "false" => Some(false),
         [] => {
-            errors.push(Error::new(name.span(), "`endpoint_check` needs a value: `endpoint_check = false`"));
+            errors.push(Error::new(
+                name.span(),
+                "`endpoint_check` needs a value: `endpoint_check = false`",
+            ));
             None
         }
         other => {
@@ -293,7 +304,12 @@ fn unknown_argument(ident: &Ident) -> Error {
     let name = ident.to_string();
     let hint = NAMES
         .iter()
-        .map(|n| (dingscope_catalog::edit_distance(&name.to_ascii_lowercase(), n), n))
+        .map(|n| {
+            (
+                dingscope_catalog::edit_distance(&name.to_ascii_lowercase(), n),
+                n,
+            )
+        })
         .filter(|(d, n)| *d <= 2.max(n.len() / 4))
         .min()
         .map(|(_, n)| format!("; did you mean `{n}`?"))

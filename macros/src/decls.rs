@@ -43,7 +43,10 @@ pub(crate) struct Applied {
 
 impl Applied {
     pub(crate) fn rpc_contains(&self, code: &str) -> bool {
-        self.application.iter().chain(&self.delegated).any(|c| c == code)
+        self.application
+            .iter()
+            .chain(&self.delegated)
+            .any(|c| c == code)
     }
 
     pub(crate) fn field_contains(&self, code: &str) -> bool {
@@ -160,10 +163,15 @@ mod tests {
 
     #[test]
     fn reports_bad_files() {
-        assert!(parse("[applied]\napplicaton = []").unwrap_err().contains("applicaton"));
+        assert!(
+            parse("[applied]\napplicaton = []")
+                .unwrap_err()
+                .contains("applicaton")
+        );
         assert!(parse("[applied\n").is_err());
         assert!(parse("[applied]\napplication = \"x_y\"").is_err());
-        let e = parse("[applied]\napplication = [\"Contact.User\", \"Contact.User.mobile\"]").unwrap_err();
+        let e = parse("[applied]\napplication = [\"Contact.User\", \"Contact.User.mobile\"]")
+            .unwrap_err();
         assert!(e.contains("segments") && e.contains("field code"), "{e}");
     }
 }

@@ -30,10 +30,11 @@ pub(crate) fn check(args: &Args, body: &TokenStream, errors: &mut Errors) {
 /// Whether every grant that satisfies `args` also holds one of the endpoint's codes: a
 /// required code is among them, or every alternative of some any-of group is.
 fn covers(args: &Args, ep: &Endpoint) -> bool {
-    args.groups
-        .iter()
-        .filter(|g| g.kind == Kind::Rpc)
-        .any(|g| g.codes.iter().all(|c| ep.scopes.contains(&c.value.as_str())))
+    args.groups.iter().filter(|g| g.kind == Kind::Rpc).any(|g| {
+        g.codes
+            .iter()
+            .all(|c| ep.scopes.contains(&c.value.as_str()))
+    })
 }
 
 fn message(found: &[&Endpoint]) -> String {

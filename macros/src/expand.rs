@@ -3,7 +3,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound};
+use syn::{
+    Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
+};
 
 use crate::args::{self, Args, Auth, Kind};
 use crate::decls;
@@ -72,12 +74,16 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
     errors.into_result()?;
     let body = func.body.as_ref().expect("checked above");
 
-    let Func { attrs, vis, sig, .. } = func;
+    let Func {
+        attrs, vis, sig, ..
+    } = func;
     let docs = docs(&args);
     let (inner_attrs, stmts) = split_inner_attrs(body.stream());
     let tracking = decls.as_ref().map(|d| {
         let path = d.path.display().to_string();
-        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
     });
     let new_body = match async_trait_block(sig, &stmts) {
         Some((mut block, ret_span)) => {
@@ -119,16 +125,22 @@ fn prelude(args: &Args, tracking: Option<&TokenStream>, ret_span: Span) -> Token
     let auth = match args.auth {
         None => quote!(::core::option::Option::None),
         Some(Auth::Delegated) => {
-            quote!(::core::option::Option::Some(::dingscope::__private::AuthType::Delegated))
+            quote!(::core::option::Option::Some(
+                ::dingscope::__private::AuthType::Delegated
+            ))
         }
         Some(Auth::Application) => {
-            quote!(::core::option::Option::Some(::dingscope::__private::AuthType::Application))
+            quote!(::core::option::Option::Some(
+                ::dingscope::__private::AuthType::Application
+            ))
         }
     };
     let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
     let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
+    let env = crate::decls::ENV;
     quote! {
         #tracking
+        const _: ::core::option::Option<&str> = ::core::option_env!(#env);
         fn __dingscope_fn() -> &'static str {
             ::dingscope::__private::function_name(::dingscope::__private::type_name_of_val(&__dingscope_fn))
         }
@@ -234,7 +246,9 @@ fn docs(args: &Args) -> Vec<TokenStream> {
     }
     lines.push(String::new());
     lines.push(match args.auth {
-        Some(Auth::Delegated) => "Granted by the user: delegated authorization (openAuth `type: 0`).".to_owned(),
+        Some(Auth::Delegated) => {
+            "Granted by the user: delegated authorization (openAuth `type: 0`).".to_owned()
+        }
         Some(Auth::Application) => {
             "Granted by an admin: application authorization (openAuth `type: 1`).".to_owned()
         }

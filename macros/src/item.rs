@@ -80,7 +80,13 @@ pub(crate) fn not_a_function(item: TokenStream) -> Option<Error> {
 pub(crate) fn split_inner_attrs(body: TokenStream) -> (TokenStream, TokenStream) {
     let mut tokens: Vec<TokenTree> = body.into_iter().collect();
     let mut i = 0;
-    while let [TokenTree::Punct(hash), TokenTree::Punct(bang), TokenTree::Group(g), ..] = &tokens[i..] {
+    while let [
+        TokenTree::Punct(hash),
+        TokenTree::Punct(bang),
+        TokenTree::Group(g),
+        ..,
+    ] = &tokens[i..]
+    {
         if hash.as_char() == '#' && bang.as_char() == '!' && g.delimiter() == Delimiter::Bracket {
             i += 3;
         } else {

@@ -31,11 +31,17 @@ pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Erro
             let value = code.value.as_str();
             let span = code.lit.span();
             if let Err(e) = check_grammar(value) {
-                errors.push(Error::new(span, format!("invalid permission code {value:?}: {e}")));
+                errors.push(Error::new(
+                    span,
+                    format!("invalid permission code {value:?}: {e}"),
+                ));
                 continue;
             }
             if !seen.insert(value) {
-                errors.push(Error::new(span, format!("duplicate permission code `{value}`")));
+                errors.push(Error::new(
+                    span,
+                    format!("duplicate permission code `{value}`"),
+                ));
                 continue;
             }
             let in_file = applied.is_some_and(|a| a.contains(value));

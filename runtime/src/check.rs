@@ -50,7 +50,13 @@ fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
             (DenyReason::Missing, Some(g)) => !group.satisfied_slow(g),
             _ => true,
         })
-        .map(|group| group.codes().iter().map(|c| Scope::from_static(c)).collect())
+        .map(|group| {
+            group
+                .codes()
+                .iter()
+                .map(|c| Scope::from_static(c))
+                .collect()
+        })
         .collect();
     let auth_type = req
         .auth_type()
@@ -82,7 +88,11 @@ mod tests {
 
     #[test]
     fn all_any_and_field() {
-        let full = Grant::application(["qyapi_hrm_read_user", "qyapi_get_member", "Contact.User.mobile"]);
+        let full = Grant::application([
+            "qyapi_hrm_read_user",
+            "qyapi_get_member",
+            "Contact.User.mobile",
+        ]);
         assert!(BOTH.check_grant(&full).is_ok());
         let no_field = Grant::application(["qyapi_hrm_read_user", "Contact.User.Read"]);
         let err = BOTH.check_grant(&no_field).unwrap_err();
@@ -105,21 +115,38 @@ mod tests {
 
     #[test]
     fn uncatalogued_codes_take_the_slow_path() {
-        static R: Requirement =
-            Requirement::new("t::custom", &[Group::rpc(&["Custom.Thing.Read"]), Group::rpc(&["snsapi_base"])], None);
-        assert!(R.check_grant(&Grant::delegated(["Custom.Thing.Read", "snsapi_base"])).is_ok());
+        static R: Requirement = Requirement::new(
+            "t::custom",
+            &[
+                Group::rpc(&["Custom.Thing.Read"]),
+                Group::rpc(&["snsapi_base"]),
+            ],
+            None,
+        );
+        assert!(
+            R.check_grant(&Grant::delegated(["Custom.Thing.Read", "snsapi_base"]))
+                .is_ok()
+        );
         assert!(R.check_grant(&Grant::delegated(["snsapi_base"])).is_err());
     }
 
     #[test]
     fn wrong_auth_type_asks_for_everything() {
-        static R: Requirement =
-            Requirement::new("t::user", &[Group::rpc(&["Contact.User.Read"])], Some(AuthType::Delegated));
-        let err = R.check_grant(&Grant::application(["Contact.User.Read"])).unwrap_err();
+        static R: Requirement = Requirement::new(
+            "t::user",
+            &[Group::rpc(&["Contact.User.Read"])],
+            Some(AuthType::Delegated),
+        );
+        let err = R
+            .check_grant(&Grant::application(["Contact.User.Read"]))
+            .unwrap_err();
         let d = err.as_denied().unwrap();
         assert_eq!(
             d.reason(),
-            &DenyReason::WrongAuthType { required: AuthType::Delegated, granted: AuthType::Application }
+            &DenyReason::WrongAuthType {
+                required: AuthType::Delegated,
+                granted: AuthType::Application
+            }
         );
         assert_eq!(d.open_auth().auth_type, AuthType::Delegated);
         assert_eq!(d.open_auth().rpc_scope, "Contact.User.Read");
@@ -131,6 +158,9 @@ mod tests {
         let d = err.as_denied().unwrap();
         assert_eq!(d.reason(), &DenyReason::NoGrant);
         assert_eq!(d.missing().len(), 3);
-        assert_eq!(d.open_auth().rpc_scope, "Contact.User.Read,qyapi_hrm_read_user");
+        assert_eq!(
+            d.open_auth().rpc_scope,
+            "Contact.User.Read,qyapi_hrm_read_user"
+        );
     }
 }

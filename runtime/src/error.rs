@@ -196,7 +196,11 @@ impl InvalidScope {
 
 impl fmt::Display for InvalidScope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid permission code {:?}: {}", self.code, self.reason)
+        write!(
+            f,
+            "invalid permission code {:?}: {}",
+            self.code, self.reason
+        )
     }
 }
 

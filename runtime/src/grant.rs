@@ -191,11 +191,19 @@ mod tests {
 
     #[test]
     fn contains_catalogued_and_other_codes() {
-        let g = Grant::application([" Contact.User.Read ", "Custom.Thing.Read", "", "Custom.Thing.Read"]);
+        let g = Grant::application([
+            " Contact.User.Read ",
+            "Custom.Thing.Read",
+            "",
+            "Custom.Thing.Read",
+        ]);
         assert!(g.contains("Contact.User.Read"));
         assert!(g.contains("Custom.Thing.Read"));
         assert!(!g.contains("qyapi_get_member"));
-        assert_eq!(g.codes().collect::<Vec<_>>(), ["Contact.User.Read", "Custom.Thing.Read"]);
+        assert_eq!(
+            g.codes().collect::<Vec<_>>(),
+            ["Contact.User.Read", "Custom.Thing.Read"]
+        );
     }
 
     #[test]

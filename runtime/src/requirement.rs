@@ -30,7 +30,10 @@ impl Group {
     }
 
     const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
-        assert!(!codes.is_empty(), "a requirement group needs at least one code");
+        assert!(
+            !codes.is_empty(),
+            "a requirement group needs at least one code"
+        );
         let mut mask = Mask::EMPTY;
         let mut exact = true;
         let mut i = 0;

@@ -1,0 +1,8 @@
+use dingscope::requires_scope;
+
+#[requires_scope(any("qyapi_get_member", "snsapi_base"))]
+fn f() -> Result<(), dingscope::Error> {
+    Ok(())
+}
+
+fn main() {}
