@@ -36,7 +36,12 @@ pub fn deny<R: CarriesDenial>(error: crate::Error) -> R {
     R::from_denial(error)
 }
 
-/// Turns `path::to::f::__dingscope_fn` into `path::to::f`.
+/// Turns `path::to::f::__dingscope_fn` (or `path::to::f::{{closure}}::__dingscope_fn`,
+/// inside an `async fn`) into `path::to::f`.
 pub fn function_name(marker: &'static str) -> &'static str {
-    marker.strip_suffix("::__dingscope_fn").unwrap_or(marker)
+    let mut name = marker.strip_suffix("::__dingscope_fn").unwrap_or(marker);
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    name
 }

@@ -106,7 +106,9 @@ impl fmt::Display for Denied {
             DenyReason::NoGrant => f.write_str("was called with no DingTalk grant entered")?,
             DenyReason::WrongAuthType { required, granted } => write!(
                 f,
-                "needs a {required} grant but was called with a {granted} grant"
+                "needs {} grant but was called with {} grant",
+                with_article(*required),
+                with_article(*granted)
             )?,
             DenyReason::Missing => f.write_str("needs DingTalk permission")?,
         }
@@ -124,7 +126,15 @@ impl fmt::Display for Denied {
                 }
             }
         }
-        write!(f, "; request it with openAuth({})", self.request)
+        let them = if self.missing.len() > 1 { "them" } else { "it" };
+        write!(f, "; request {them} with openAuth({})", self.request)
+    }
+}
+
+fn with_article(auth: AuthType) -> &'static str {
+    match auth {
+        AuthType::Delegated => "a delegated",
+        AuthType::Application => "an application",
     }
 }
 

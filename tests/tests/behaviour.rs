@@ -253,5 +253,10 @@ async fn every_receiver_kind_is_checked() {
     let d = denied(no.run(|| Api(1).by_ref()).unwrap_err());
     assert_eq!(d.function(), "behaviour::Api::by_ref");
     let d = denied(no.run(|| Api(1).lookup()).unwrap_err());
-    assert!(d.function().ends_with("lookup"), "{}", d.function());
+    assert_eq!(
+        d.function(),
+        "<behaviour::Api as behaviour::Directory>::lookup"
+    );
+    let d = denied(Api(1).async_ref().await.unwrap_err());
+    assert_eq!(d.function(), "behaviour::Api::async_ref");
 }
