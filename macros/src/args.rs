@@ -155,6 +155,13 @@ fn code(tt: &TokenTree, errors: &mut Errors) -> Option<Code> {
         return None;
     };
     match Lit::new(lit.clone()) {
+        Lit::Str(s) if !s.suffix().is_empty() => {
+            errors.push(Error::new(
+                s.span(),
+                "a permission code takes no literal suffix",
+            ));
+            None
+        }
         Lit::Str(s) => Some(Code {
             value: s.value(),
             lit: s,

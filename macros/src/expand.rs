@@ -258,3 +258,90 @@ fn docs(args: &Args) -> Vec<TokenStream> {
     });
     lines.into_iter().map(|l| quote!(#[doc = #l])).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(attr: &str, item: &str) -> String {
+        requires_scope(attr.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn docs_name_each_code_with_its_official_name() {
+        let out = expand_str(
+            r#"any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"), field("Contact.User.mobile"), auth = application"#,
+            "/// Lists them.\nasync fn f() -> Result<(), dingscope::Error> { Ok(()) }",
+        );
+        assert!(out.contains(r#"# [doc = " Lists them."]"#), "{out}");
+        assert!(out.contains("# Required DingTalk permissions"), "{out}");
+        assert!(out.contains("any of: `qyapi_hrm_read_user` (智能人事个人信息读权限), `Pro.HrmDismission.ReadWrite`"), "{out}");
+        assert!(
+            out.contains("field `Contact.User.mobile` (个人手机号信息"),
+            "{out}"
+        );
+        assert!(out.contains("openAuth `type: 1`"), "{out}");
+        // The user's docs come first, ours after.
+        assert!(out.find("Lists them").unwrap() < out.find("Required DingTalk").unwrap());
+    }
+
+    #[test]
+    fn errors_keep_the_item() {
+        let out = expand_str(
+            r#""Contact.User""#,
+            "fn keep_me() -> Result<(), E> { Ok(()) }",
+        );
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("fn keep_me"), "{out}");
+        assert!(!out.contains("__DINGSCOPE_REQUIREMENT"), "{out}");
+    }
+
+    #[test]
+    fn malformed_input_never_panics() {
+        let attrs = [
+            "",
+            "\"\"",
+            "42",
+            "any",
+            "any()",
+            "any(,)",
+            "field(field(\"a_b\"))",
+            "auth =",
+            "auth = = x",
+            "endpoint_check = 1",
+            ",,,",
+            "\"a_b\" \"c_d\"",
+            "any(\"a_b\") = 1",
+            "b\"a_b\"",
+            "'c'",
+            "\"a.b.c\"x",
+            "(\"a_b\")",
+            "[\"a_b\"]",
+            "{}",
+            "any[\"a_b\"]",
+            "field = \"x\"",
+            "auth(delegated)",
+            "\"\\u{0}\"",
+            "\"Contact.User.Read\", any(\"Contact.User.Read\", \"x_y\")",
+        ];
+        let items = [
+            "fn f() -> Result<(), E> { Ok(()) }",
+            "struct S;",
+            "fn f(",
+            "",
+            "trait T { fn m(&self); }",
+            "fn f() -> Result<(), E> { Ok(()) } fn g() {}",
+            "fn f() -> Result<(), E> { \"/v1.0/hrm/employees/dismissions\" }",
+        ];
+        for a in attrs {
+            for i in items {
+                let out =
+                    requires_scope(a.parse().unwrap_or_default(), i.parse().unwrap_or_default());
+                let out = out.to_string();
+                if i == items[0] {
+                    assert!(out.contains("compile_error"), "{a:?} was accepted: {out}");
+                }
+            }
+        }
+    }
+}

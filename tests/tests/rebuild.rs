@@ -24,7 +24,10 @@ fn check(dir: &Path, target: &Path) -> (bool, String) {
         .env_remove("DINGSCOPE_DECLARATIONS")
         .output()
         .expect("run cargo");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -45,7 +48,10 @@ fn editing_the_declarations_file_rebuilds() {
     write(&dir.join("src/lib.rs"), LIB);
     let decls = dir.join("dingscope.toml");
 
-    write(&decls, "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n");
+    write(
+        &decls,
+        "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n",
+    );
     let (ok, stderr) = check(&dir, &target);
     assert!(ok, "first build failed:\n{stderr}");
 
@@ -60,7 +66,10 @@ fn editing_the_declarations_file_rebuilds() {
     );
 
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    write(&decls, "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n");
+    write(
+        &decls,
+        "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n",
+    );
     let (ok, stderr) = check(&dir, &target);
     assert!(ok, "restoring the file did not fix the build:\n{stderr}");
 }
