@@ -88,8 +88,8 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                         field(ident, g.stream(), &mut args.groups, errors);
                     }
                     ("auth", [TokenTree::Punct(eq), value @ ..]) if eq.as_char() == '=' => {
-                        if let Some(prev) = auth_span {
-                            errors.push(duplicate_option(ident, prev));
+                        if auth_span.is_some() {
+                            errors.push(duplicate_option(ident));
                         } else if let Some(auth) = auth_value(ident, value, errors) {
                             args.auth = Some(auth);
                         }
@@ -98,8 +98,8 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                     ("endpoint_check", [TokenTree::Punct(eq), value @ ..])
                         if eq.as_char() == '=' =>
                     {
-                        if let Some(prev) = check_span {
-                            errors.push(duplicate_option(ident, prev));
+                        if check_span.is_some() {
+                            errors.push(duplicate_option(ident));
                         } else if let Some(on) = bool_value(ident, value, errors) {
                             args.endpoint_check = on;
                         }
@@ -262,48 +262,53 @@ fn field(keyword: &Ident, inner: TokenStream, groups: &mut Vec<Group>, errors: &
 }
 
 fn auth_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<Auth> {
-    match value {
-        [TokenTree::Ident(v)] if v == "delegated" => Some(Auth::Delegated),
-        [TokenTree::Ident(v)] if v == "application" => Some(Auth::Application),
-        [] => {
-            errors.push(Error::new(
-                name.span(),
-                "`auth` needs a value: `auth = delegated` or `auth = application`",
-            ));
-            None
-        }
-        other => {
-            let tokens: TokenStream = other.iter().cloned().collect();
-            errors.push(Error::new_spanned(
-                tokens,
-                "expected `delegated` (openAuth type 0, per user) or `application` (type 1, granted by an admin)",
-            ));
-            None
-        }
-    }
+    choice(
+        name,
+        value,
+        &[
+            ("delegated", Auth::Delegated),
+            ("application", Auth::Application),
+        ],
+        "`auth` needs a value: `auth = delegated` or `auth = application`",
+        "expected `delegated` (openAuth type 0, per user) or `application` (type 1, granted by an admin)",
+        errors,
+    )
 }
 
 fn bool_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<bool> {
-    let msg = "expected `true` or `false`";
-    match value {
-        [TokenTree::Ident(v)] if v == "true" => Some(true),
-        [TokenTree::Ident(v)] if v == "false" => Some(false),
-        [] => {
-            errors.push(Error::new(
-                name.span(),
-                "`endpoint_check` needs a value: `endpoint_check = false`",
-            ));
-            None
-        }
-        other => {
-            let tokens: TokenStream = other.iter().cloned().collect();
-            errors.push(Error::new_spanned(tokens, msg));
-            None
-        }
-    }
+    choice(
+        name,
+        value,
+        &[("true", true), ("false", false)],
+        "`endpoint_check` needs a value: `endpoint_check = false`",
+        "expected `true` or `false`",
+        errors,
+    )
 }
 
-fn duplicate_option(ident: &Ident, _first: Span) -> Error {
+/// The value of `name = value`, one of `options`' identifiers.
+fn choice<T: Copy>(
+    name: &Ident,
+    value: &[TokenTree],
+    options: &[(&str, T)],
+    missing: &str,
+    wrong: &str,
+    errors: &mut Errors,
+) -> Option<T> {
+    if let [TokenTree::Ident(v)] = value
+        && let Some((_, t)) = options.iter().find(|(o, _)| v == o)
+    {
+        return Some(*t);
+    }
+    errors.push(if value.is_empty() {
+        Error::new(name.span(), missing)
+    } else {
+        Error::new_spanned(value.iter().cloned().collect::<TokenStream>(), wrong)
+    });
+    None
+}
+
+fn duplicate_option(ident: &Ident) -> Error {
     Error::new(ident.span(), format!("`{ident}` is given twice"))
 }
 
