@@ -13,7 +13,7 @@
 //! Each comma-separated item is parsed on its own, so that every mistake is reported
 //! in one pass.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{Error, Ident, Lit, LitStr};
 
 use crate::diag::Errors;
@@ -61,8 +61,8 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
         auth: None,
         endpoint_check: true,
     };
-    let mut auth_span: Option<Span> = None;
-    let mut check_span: Option<Span> = None;
+    let mut auth_seen = false;
+    let mut check_seen = false;
     for item in split_commas(tokens) {
         let Some(first) = item.first() else {
             continue;
@@ -88,22 +88,22 @@ pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
                         field(ident, g.stream(), &mut args.groups, errors);
                     }
                     ("auth", [TokenTree::Punct(eq), value @ ..]) if eq.as_char() == '=' => {
-                        if auth_span.is_some() {
+                        if auth_seen {
                             errors.push(duplicate_option(ident));
                         } else if let Some(auth) = auth_value(ident, value, errors) {
                             args.auth = Some(auth);
                         }
-                        auth_span = Some(ident.span());
+                        auth_seen = true;
                     }
                     ("endpoint_check", [TokenTree::Punct(eq), value @ ..])
                         if eq.as_char() == '=' =>
                     {
-                        if check_span.is_some() {
+                        if check_seen {
                             errors.push(duplicate_option(ident));
                         } else if let Some(on) = bool_value(ident, value, errors) {
                             args.endpoint_check = on;
                         }
-                        check_span = Some(ident.span());
+                        check_seen = true;
                     }
                     ("any" | "field", _) => errors.push(Error::new(
                         ident.span(),

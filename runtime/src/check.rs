@@ -43,13 +43,26 @@ fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
             _ => DenyReason::Missing,
         },
     };
-    let missing: Vec<Vec<Scope>> = req
+    let unsatisfied: Vec<_> = req
         .groups()
         .iter()
         .filter(|group| match (&reason, grant) {
             (DenyReason::Missing, Some(g)) => !group.satisfied_slow(g),
             _ => true,
         })
+        .collect();
+    let auth_type = req
+        .auth_type()
+        .or(grant.map(|g| g.auth))
+        .unwrap_or(AuthType::Application);
+    // The group's declared kind decides rpcScope or fieldScope, also for uncatalogued codes;
+    // the first alternative is the preferred one.
+    let request = OpenAuthRequest::for_kinds(
+        auth_type,
+        unsatisfied.iter().map(|g| (g.kind(), g.codes()[0])),
+    );
+    let missing: Vec<Vec<Scope>> = unsatisfied
+        .iter()
         .map(|group| {
             group
                 .codes()
@@ -58,11 +71,6 @@ fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
                 .collect()
         })
         .collect();
-    let auth_type = req
-        .auth_type()
-        .or(grant.map(|g| g.auth))
-        .unwrap_or(AuthType::Application);
-    let request = OpenAuthRequest::for_codes(auth_type, missing.iter().filter_map(|a| a.first()));
     Error::from(Denied {
         function: req.function().to_owned(),
         reason,
@@ -128,6 +136,24 @@ mod tests {
                 .is_ok()
         );
         assert!(R.check_grant(&Grant::delegated(["snsapi_base"])).is_err());
+    }
+
+    #[test]
+    fn uncatalogued_field_codes_go_to_field_scope() {
+        static R: Requirement = Requirement::new(
+            "t::field",
+            &[
+                Group::rpc(&["Custom.Thing.Read"]),
+                Group::field(&["Custom.Thing.Secret"]),
+            ],
+            None,
+        );
+        let err = R
+            .check_grant(&Grant::application(["snsapi_base"]))
+            .unwrap_err();
+        let ask = err.as_denied().unwrap().open_auth();
+        assert_eq!(ask.rpc_scope, "Custom.Thing.Read");
+        assert_eq!(ask.field_scope, "Custom.Thing.Secret");
     }
 
     #[test]

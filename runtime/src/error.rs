@@ -154,12 +154,20 @@ pub struct OpenAuthRequest {
 impl OpenAuthRequest {
     /// Parameters asking for `codes`; each goes to `rpcScope` or `fieldScope` by its kind.
     pub fn for_codes<'a>(auth_type: AuthType, codes: impl IntoIterator<Item = &'a Scope>) -> Self {
+        Self::for_kinds(auth_type, codes.into_iter().map(|s| (s.kind(), s.as_str())))
+    }
+
+    /// Parameters asking for codes whose kinds are known.
+    pub(crate) fn for_kinds<'a>(
+        auth_type: AuthType,
+        codes: impl IntoIterator<Item = (Kind, &'a str)>,
+    ) -> Self {
         let mut rpc: Vec<&str> = Vec::new();
         let mut field: Vec<&str> = Vec::new();
-        for s in codes {
-            match s.kind() {
-                Kind::Rpc => rpc.push(s.as_str()),
-                Kind::Field => field.push(s.as_str()),
+        for (kind, code) in codes {
+            match kind {
+                Kind::Rpc => rpc.push(code),
+                Kind::Field => field.push(code),
             }
         }
         for v in [&mut rpc, &mut field] {
