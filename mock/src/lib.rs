@@ -1,0 +1,307 @@
+//! An embedded mock of DingTalk's open platform, on 127.0.0.1.
+//!
+//! It serves the token endpoints (internal app, ISV corp, unified, user, and the old
+//! `/gettoken`), the HRM dismission APIs (new and old), `/v1.0/contact/users/me` and
+//! `/v1.0/oauth2/authRules/user`, in the shapes `shared/dingtalk/README.md` documents. Every
+//! API checks the token's grant against its permission code from DingTalk's endpoint
+//! catalog and denies in DingTalk's shapes. Tests stand in for the admin's click with
+//! [`MockDingTalk::grant_corp`] (or `POST /mock/openAuth` over HTTP, which takes openAuth's
+//! parameters and answers as openAuth does), and inject faults with [`MockDingTalk::inject`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let mock = dingscope_mock::MockDingTalk::start().await?;
+//! mock.add_suite("suite-key", "suite-secret");
+//! mock.push_suite_ticket("suite-key", "ticket-1");
+//! mock.authorize_corp("suite-key", "ding-corp");
+//! mock.grant_corp("ding-corp", ["qyapi_hrm_read_user"]);
+//! println!("DingTalk at {}", mock.base_url());
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod handlers;
+mod state;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use handlers::required_codes;
+pub use state::{DenialShape, Fault, Target, TokenKind};
+
+use state::{App, Shared, State, Suite};
+
+/// A running mock DingTalk. Stops when dropped.
+pub struct MockDingTalk {
+    addr: SocketAddr,
+    state: Shared,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockDingTalk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockDingTalk")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockDingTalk {
+    /// Starts on an ephemeral port of 127.0.0.1.
+    pub async fn start() -> std::io::Result<MockDingTalk> {
+        MockDingTalk::bind("127.0.0.1:0".parse().expect("a socket address")).await
+    }
+
+    /// Starts on `addr`, which must be a loopback address.
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<MockDingTalk> {
+        if !addr.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the mock only listens on loopback addresses",
+            ));
+        }
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state: Shared = Arc::new(Mutex::new(State::new()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| serve(state.clone(), req));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(MockDingTalk { addr, state, task })
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL of both the new and the old API.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Registers an internal app of `corp_id`.
+    pub fn add_app(&self, app_key: &str, app_secret: &str, corp_id: &str) {
+        self.with(|s| {
+            s.apps.insert(
+                app_key.to_owned(),
+                App {
+                    secret: app_secret.to_owned(),
+                    corp_id: corp_id.to_owned(),
+                },
+            )
+        });
+    }
+
+    /// Registers an ISV suite (a third-party app).
+    pub fn add_suite(&self, suite_key: &str, suite_secret: &str) {
+        self.with(|s| {
+            s.suites.insert(
+                suite_key.to_owned(),
+                Suite {
+                    secret: suite_secret.to_owned(),
+                    ticket: None,
+                    corps: Default::default(),
+                },
+            )
+        });
+    }
+
+    /// Pushes a new suite ticket; the previous one stops working, as on DingTalk.
+    pub fn push_suite_ticket(&self, suite_key: &str, ticket: &str) {
+        self.with(|s| {
+            if let Some(x) = s.suites.get_mut(suite_key) {
+                x.ticket = Some(ticket.to_owned());
+            }
+        });
+    }
+
+    /// A corp opens (installs) the suite.
+    pub fn authorize_corp(&self, suite_key: &str, corp_id: &str) {
+        self.with(|s| {
+            if let Some(x) = s.suites.get_mut(suite_key) {
+                x.corps.insert(corp_id.to_owned());
+            }
+        });
+    }
+
+    /// An admin grants application codes (openAuth type 1 answering `ok`).
+    pub fn grant_corp<I: IntoIterator<Item = S>, S: Into<String>>(&self, corp_id: &str, codes: I) {
+        self.with(|s| {
+            s.corp_grants
+                .entry(corp_id.to_owned())
+                .or_default()
+                .extend(codes.into_iter().map(Into::into))
+        });
+    }
+
+    /// An admin revokes application codes.
+    pub fn revoke_corp(&self, corp_id: &str, codes: &[&str]) {
+        self.with(|s| {
+            if let Some(g) = s.corp_grants.get_mut(corp_id) {
+                g.retain(|c| !codes.contains(&c.as_str()));
+            }
+        });
+    }
+
+    /// A user grants delegated codes (openAuth type 0 answering `ok`); returns the one-time
+    /// `authCode` that openAuth hands the front end.
+    pub fn grant_user<I: IntoIterator<Item = S>, S: Into<String>>(
+        &self,
+        corp_id: &str,
+        user: &str,
+        codes: I,
+    ) -> String {
+        self.with(|s| {
+            s.user_grants
+                .entry((corp_id.to_owned(), user.to_owned()))
+                .or_default()
+                .extend(codes.into_iter().map(Into::into));
+            let code = s.next_id("code");
+            s.auth_codes
+                .insert(code.clone(), (corp_id.to_owned(), user.to_owned()));
+            code
+        })
+    }
+
+    /// Queues a fault for the next request that `target` matches.
+    pub fn inject(&self, target: Target, fault: Fault) {
+        self.with(|s| s.faults.push_back((target, fault)));
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
+    /// How the new API words permission denials from now on.
+    pub fn set_denial_shape(&self, shape: DenialShape) {
+        self.with(|s| s.denial_shape = shape);
+    }
+
+    /// The `expireIn` of tokens issued from now on (seconds; default 7200).
+    pub fn set_expire_in(&self, seconds: i64) {
+        self.with(|s| s.expire_in = seconds);
+    }
+
+    /// Makes every token issued so far expire now.
+    pub fn expire_all_tokens(&self) {
+        let now = std::time::Instant::now();
+        self.with(|s| s.tokens.values_mut().for_each(|t| t.expires_at = now));
+    }
+
+    /// Requests received by the token endpoints.
+    pub fn token_requests(&self) -> u64 {
+        self.with(|s| s.token_requests)
+    }
+
+    /// Requests received by the API at `path` (token endpoints excluded).
+    pub fn api_requests(&self, path: &str) -> u64 {
+        self.with(|s| s.api_requests.get(path).copied().unwrap_or(0))
+    }
+
+    /// Requests received by every API (token endpoints excluded).
+    pub fn all_api_requests(&self) -> u64 {
+        self.with(|s| s.api_requests.values().sum())
+    }
+}
+
+impl Drop for MockDingTalk {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(
+    state: Shared,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let query: Vec<(String, String)> = req.uri().query().map(parse_query).unwrap_or_default();
+    let token = req
+        .headers()
+        .get("x-acs-dingtalk-access-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let answer = {
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        handlers::handle(&mut s, &method, &path, &query, token.as_deref(), &body)
+    };
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    let content_type = if answer.json {
+        "application/json;charset=utf-8"
+    } else {
+        "text/html"
+    };
+    let response = Response::builder()
+        .status(answer.status)
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(answer.body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+    Ok(response)
+}
+
+fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
