@@ -138,6 +138,44 @@ pub struct Endpoint {
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
+/// APIs that `data/endpoints.tsv` lacks but this project serves or calls, with the codes
+/// their documentation pages name (`shared/dingtalk/README.md`: the dismission details
+/// "same permission" as the list; `/v1.0/contact/users/me` needs `Contact.User.Read`; the
+/// old `querydimission` the HRM read code).
+pub const EXTRA_ENDPOINTS: &[(Method, &str, &[&str])] = &[
+    (
+        Method::Get,
+        "/v1.0/hrm/employees/dimissionInfos",
+        &["qyapi_hrm_read_user"],
+    ),
+    (
+        Method::Get,
+        "/v1.0/contact/users/me",
+        &["Contact.User.Read"],
+    ),
+    (
+        Method::Post,
+        "/topapi/smartwork/hrm/employee/querydimission",
+        &["qyapi_hrm_read_user"],
+    ),
+];
+
+/// The codes that guard `method path` (any one suffices), if the catalog knows the API.
+/// `path` is a path or URL as [`match_path`] takes it.
+pub fn required_for(method: Method, path: &str) -> Option<&'static [&'static str]> {
+    let bare = path.split(['?', '#']).next().unwrap_or("");
+    if let Some((_, _, codes)) = EXTRA_ENDPOINTS
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == bare)
+    {
+        return Some(codes);
+    }
+    match_path(path)
+        .into_iter()
+        .find(|e| e.method == method)
+        .map(|e| e.scopes)
+}
+
 /// Index of `code` in [`SCOPES`], if catalogued. Usable in constant evaluation.
 pub const fn index_of(code: &str) -> Option<usize> {
     let code = code.as_bytes();
@@ -202,6 +240,23 @@ mod tests {
         for s in SCOPES {
             assert!(check_grammar(s.code).is_ok(), "{}", s.code);
         }
+    }
+
+    #[test]
+    fn required_for_covers_catalog_and_extras() {
+        assert_eq!(
+            required_for(Method::Get, "/v1.0/hrm/employees/dismissions?nextToken=0"),
+            Some(&["qyapi_hrm_read_user"][..])
+        );
+        assert_eq!(
+            required_for(Method::Get, "/v1.0/contact/users/me"),
+            Some(&["Contact.User.Read"][..])
+        );
+        assert_eq!(
+            required_for(Method::Post, "/v1.0/hrm/employees/dismissions"),
+            None
+        );
+        assert_eq!(required_for(Method::Get, "/nowhere/at/all"), None);
     }
 
     #[test]

@@ -34,33 +34,17 @@ impl Answer {
     }
 }
 
-/// Codes for APIs the mock serves that `endpoints.tsv` does not list; from their pages.
-const EXTRA_ENDPOINTS: &[(&str, &str, &[&str])] = &[
-    (
-        "GET",
-        "/v1.0/hrm/employees/dimissionInfos",
-        &["qyapi_hrm_read_user"],
-    ),
-    ("GET", "/v1.0/contact/users/me", &["Contact.User.Read"]),
-    (
-        "POST",
-        "/topapi/smartwork/hrm/employee/querydimission",
-        &["qyapi_hrm_read_user"],
-    ),
-];
-
-/// The codes (any one suffices) that guard `method path`, if the mock knows the API.
+/// The codes (any one suffices) that guard `method path`, from DingTalk's catalog.
 pub fn required_codes(method: &str, path: &str) -> Option<Vec<&'static str>> {
-    if let Some((_, _, codes)) = EXTRA_ENDPOINTS
-        .iter()
-        .find(|(m, p, _)| *m == method && *p == path)
-    {
-        return Some(codes.to_vec());
-    }
-    dingscope_catalog::match_path(path)
-        .into_iter()
-        .find(|e| e.method.as_str() == method)
-        .map(|e| e.scopes.to_vec())
+    let method = match method {
+        "GET" => dingscope_catalog::Method::Get,
+        "POST" => dingscope_catalog::Method::Post,
+        "PUT" => dingscope_catalog::Method::Put,
+        "DELETE" => dingscope_catalog::Method::Delete,
+        "PATCH" => dingscope_catalog::Method::Patch,
+        _ => return None,
+    };
+    dingscope_catalog::required_for(method, path).map(<[_]>::to_vec)
 }
 
 fn is_token_path(path: &str) -> bool {

@@ -13,9 +13,68 @@ use std::ptr;
 use std::task::{Context, Poll};
 
 use crate::grant::{Grant, GrantInner};
+use crate::requirement::Requirement;
 
 thread_local! {
     static CURRENT: Cell<*const GrantInner> = const { Cell::new(ptr::null()) };
+    /// The requirement of the innermost annotated function running on this thread.
+    static REQUIREMENT: Cell<Option<&'static Requirement>> = const { Cell::new(None) };
+}
+
+/// The requirement of the innermost annotated function now running, if any: the client
+/// compares DingTalk's denials with it.
+pub fn current_requirement() -> Option<&'static Requirement> {
+    REQUIREMENT.with(Cell::get)
+}
+
+/// Marks `req` as the running function's requirement until dropped.
+#[doc(hidden)]
+pub struct InRequirement {
+    prev: Option<&'static Requirement>,
+}
+
+impl InRequirement {
+    #[doc(hidden)]
+    #[inline]
+    pub fn enter(req: &'static Requirement) -> InRequirement {
+        InRequirement {
+            prev: REQUIREMENT.with(|r| r.replace(Some(req))),
+        }
+    }
+}
+
+impl Drop for InRequirement {
+    #[inline]
+    fn drop(&mut self) {
+        REQUIREMENT.with(|r| r.set(self.prev));
+    }
+}
+
+/// An annotated `async fn`'s body, with its requirement marked during every poll.
+#[doc(hidden)]
+pub struct InRequirementFuture<F> {
+    req: &'static Requirement,
+    inner: F,
+}
+
+impl<F> InRequirementFuture<F> {
+    #[doc(hidden)]
+    #[inline]
+    pub fn new(req: &'static Requirement, inner: F) -> Self {
+        InRequirementFuture { req, inner }
+    }
+}
+
+impl<F: Future> Future for InRequirementFuture<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned, as in `WithGrant::poll`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _entered = InRequirement::enter(this.req);
+        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+    }
 }
 
 /// Restores the previous ambient grant when dropped.

@@ -5,17 +5,51 @@ use std::fmt;
 use crate::scope::{AuthType, Kind, Scope};
 
 /// Everything that can go wrong in dingscope.
+///
+/// No variant holds a secret: tokens, app secrets and suite tickets never reach an error.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The grant does not cover what a function needs; nothing was sent.
+    /// Permission denied: by the check before the call (nothing was sent) or by DingTalk.
     Denied(Box<Denied>),
+    /// A token endpoint refused (bad credentials, suite ticket or authorization).
+    Token(Box<ApiError>),
+    /// DingTalk refused the token twice in a row, a fresh one included.
+    BadToken(Box<ApiError>),
+    /// Throttled, still after the retries.
+    Throttled(Box<ApiError>),
+    /// No answer in time, still after the retries.
+    Timeout(Box<ApiError>),
+    /// A server failure (5xx), still after the retries.
+    Unavailable(Box<ApiError>),
+    /// Another error DingTalk reported.
+    Api(Box<ApiError>),
+    /// An answer that is not what DingTalk sends (malformed JSON, say).
+    Protocol(Box<ApiError>),
+    /// The connection failed.
+    Transport(Box<ApiError>),
+    /// The token and grant store failed.
+    #[cfg(feature = "client")]
+    Store(crate::client::StoreError),
+    /// The client is used or set up wrongly; the message says how.
+    Config(String),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Denied(d) => fmt::Display::fmt(d, f),
+            Error::Token(e) => write!(f, "token request refused: {e}"),
+            Error::BadToken(e) => write!(f, "access token refused: {e}"),
+            Error::Throttled(e) => write!(f, "throttled: {e}"),
+            Error::Timeout(e) => write!(f, "timed out: {e}"),
+            Error::Unavailable(e) => write!(f, "DingTalk unavailable: {e}"),
+            Error::Api(e) => write!(f, "DingTalk error: {e}"),
+            Error::Protocol(e) => write!(f, "unexpected answer: {e}"),
+            Error::Transport(e) => write!(f, "connection failed: {e}"),
+            #[cfg(feature = "client")]
+            Error::Store(e) => fmt::Display::fmt(e, f),
+            Error::Config(m) => f.write_str(m),
         }
     }
 }
@@ -24,7 +58,47 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Denied(d) => Some(&**d),
+            _ => None,
         }
+    }
+}
+
+/// What DingTalk answered (or failed to), for errors other than denials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// `GET /v1.0/...`: method and path, never a token.
+    pub endpoint: String,
+    /// HTTP status (0 when there was no answer).
+    pub status: u16,
+    /// DingTalk's `code` or `errcode`.
+    pub code: String,
+    /// DingTalk's message, or what went wrong.
+    pub message: String,
+    /// DingTalk's request id, if any.
+    pub request_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.endpoint)?;
+        if self.status != 0 {
+            write!(f, " answered {}", self.status)?;
+        }
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
+        }
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        Ok(())
     }
 }
 
@@ -39,6 +113,7 @@ impl Error {
     pub fn as_denied(&self) -> Option<&Denied> {
         match self {
             Error::Denied(d) => Some(d),
+            _ => None,
         }
     }
 }
@@ -52,6 +127,24 @@ pub enum DenyReason {
     NoGrant,
     /// The grant lacks some codes.
     Missing,
+    /// The grant lacks every code DingTalk's catalog names for the API about to be
+    /// called; the request was not sent.
+    NotGranted {
+        /// `GET /v1.0/...`.
+        endpoint: String,
+    },
+    /// DingTalk denied the call.
+    Server {
+        /// `GET /v1.0/...`.
+        endpoint: String,
+        /// DingTalk's code or errcode.
+        code: String,
+        /// DingTalk's request id.
+        request_id: Option<String>,
+        /// Codes DingTalk requires that the calling function did not declare: its
+        /// `#[requires_scope]` is wrong.
+        undeclared: Vec<Scope>,
+    },
     /// The function needs a grant of the other kind.
     WrongAuthType {
         /// What the function declares.
@@ -111,9 +204,18 @@ impl fmt::Display for Denied {
                 with_article(*granted)
             )?,
             DenyReason::Missing => f.write_str("needs DingTalk permission")?,
+            DenyReason::NotGranted { endpoint } => {
+                write!(f, "was not sent: `{endpoint}` needs DingTalk permission")?
+            }
+            DenyReason::Server { endpoint, code, .. } => {
+                write!(f, "was denied by DingTalk (`{endpoint}`, {code}); it needs")?
+            }
         }
         if !self.missing.is_empty() {
-            if self.reason != DenyReason::Missing {
+            if matches!(
+                self.reason,
+                DenyReason::NoGrant | DenyReason::WrongAuthType { .. }
+            ) {
                 f.write_str("; it needs")?;
             }
             for (i, alts) in self.missing.iter().enumerate() {
@@ -125,6 +227,15 @@ impl fmt::Display for Denied {
                     write!(f, "{}`{s}`", if j == 0 { "" } else { "/" })?;
                 }
             }
+        }
+        if let DenyReason::Server { undeclared, .. } = &self.reason
+            && !undeclared.is_empty()
+        {
+            f.write_str("; the function's #[requires_scope] does not declare")?;
+            for (i, s) in undeclared.iter().enumerate() {
+                write!(f, "{}`{s}`", if i == 0 { " " } else { ", " })?;
+            }
+            f.write_str(": the declaration is wrong")?;
         }
         let them = if self.missing.len() > 1 { "them" } else { "it" };
         write!(f, "; request {them} with openAuth({})", self.request)

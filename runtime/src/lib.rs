@@ -40,18 +40,22 @@
 #![warn(missing_docs)]
 
 mod check;
+#[cfg(feature = "client")]
+pub mod client;
 mod context;
 mod error;
 mod grant;
 mod mask;
 mod requirement;
 mod scope;
+mod secret;
 
-pub use context::{WithGrant, WithGrantExt, current};
-pub use error::{Denied, DenyReason, Error, InvalidScope, OpenAuthRequest};
+pub use context::{WithGrant, WithGrantExt, current, current_requirement};
+pub use error::{ApiError, Denied, DenyReason, Error, InvalidScope, OpenAuthRequest};
 pub use grant::Grant;
 pub use requirement::{Group, Requirement};
 pub use scope::{AuthType, Kind, Scope, ScopeInfo};
+pub use secret::Secret;
 
 /// DingTalk's catalog of permission codes and API endpoints.
 pub use dingscope_catalog as catalog;

@@ -1,0 +1,337 @@
+//! Reading DingTalk's answers: the error bodies of the new and old APIs, classified.
+//!
+//! Pure functions over bytes, so they can be tested and fuzzed without a server.
+
+use serde_json::Value;
+
+/// What a DingTalk answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A success body.
+    Ok,
+    /// Permission denied; the codes DingTalk names (empty if it names none).
+    Denied {
+        /// `requiredScopes`, or the codes inside the message.
+        required: Vec<String>,
+        /// DingTalk's code or errcode.
+        code: String,
+        /// The request id, if any.
+        request_id: Option<String>,
+    },
+    /// The token is bad or expired.
+    BadToken {
+        /// DingTalk's code or errcode.
+        code: String,
+    },
+    /// Throttled (QPS/QPM limits, 429, old-API 9000x) or banned.
+    Throttled {
+        /// DingTalk's code or errcode.
+        code: String,
+    },
+    /// No answer in time (504).
+    Timeout,
+    /// Another server-side failure (5xx).
+    Unavailable {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Another error DingTalk reported.
+    Other {
+        /// The HTTP status.
+        status: u16,
+        /// DingTalk's code or errcode.
+        code: String,
+        /// DingTalk's message.
+        message: String,
+        /// The request id, if any.
+        request_id: Option<String>,
+    },
+    /// The body is not what DingTalk sends.
+    Malformed {
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong.
+        what: String,
+    },
+}
+
+/// Looks a key up case-insensitively (`Code`/`code`, `AccessDeniedDetail`/`accessdenieddetail`).
+fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+fn str_ci(v: &Value, key: &str) -> Option<String> {
+    get_ci(v, key).map(|x| match x {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// Codes inside a text: the bracketed list after `requiredScopes=`, else every bracketed
+/// `[...]` whose items are permission codes (`应用尚未开通所需的权限：[Calendar.Event.Write]`).
+pub fn codes_in_text(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |list: &str| {
+        for c in list.split(',').map(str::trim) {
+            if dingscope_catalog::check_grammar(c).is_ok() && !out.iter().any(|o| o == c) {
+                out.push(c.to_owned());
+            }
+        }
+    };
+    if let Some(i) = text.find("requiredScopes=[") {
+        let rest = &text[i + "requiredScopes=[".len()..];
+        if let Some(end) = rest.find(']') {
+            push(&rest[..end]);
+            return out;
+        }
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find('[') {
+        rest = &rest[i + 1..];
+        let Some(end) = rest.find(']') else { break };
+        push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    out
+}
+
+const BAD_TOKEN_CODES: &[&str] = &[
+    "InvalidAuthentication",
+    "invalidAccessToken",
+    "accesstoken.expired",
+    "token.notExisted",
+];
+
+/// Classifies an answer of the new API (`api.dingtalk.com`).
+pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
+    if (200..300).contains(&status) {
+        return match serde_json::from_slice::<Value>(body) {
+            Ok(_) => Verdict::Ok,
+            Err(e) => Verdict::Malformed {
+                status,
+                what: format!("the body is not JSON: {e}"),
+            },
+        };
+    }
+    if status == 504 {
+        return Verdict::Timeout;
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return match status {
+            401 => Verdict::BadToken { code: "401".into() },
+            403 | 429 => Verdict::Throttled {
+                code: format!("{status} with a non-JSON body (an IP ban page?)"),
+            },
+            500..=599 => Verdict::Unavailable { status },
+            _ => Verdict::Malformed {
+                status,
+                what: "the error body is not JSON".into(),
+            },
+        };
+    };
+    let code = str_ci(&v, "code").unwrap_or_default();
+    let message = str_ci(&v, "message").unwrap_or_default();
+    let request_id = str_ci(&v, "requestid");
+    let detail = get_ci(&v, "accessdenieddetail").and_then(|d| get_ci(d, "requiredScopes"));
+    if let Some(list) = detail.and_then(Value::as_array) {
+        let required = list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+        return Verdict::Denied {
+            required,
+            code,
+            request_id,
+        };
+    }
+    if code.starts_with("Forbidden.AccessDenied.Qp") || status == 429 || code == "system.busy" {
+        return Verdict::Throttled { code };
+    }
+    if code == "Forbidden.AccessDenied.AccessTokenPermissionDenied"
+        || message.contains("尚未开通所需的权限")
+    {
+        return Verdict::Denied {
+            required: codes_in_text(&message),
+            code,
+            request_id,
+        };
+    }
+    if status == 401
+        || BAD_TOKEN_CODES
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&code))
+    {
+        return Verdict::BadToken { code };
+    }
+    if status >= 500 {
+        return Verdict::Unavailable { status };
+    }
+    Verdict::Other {
+        status,
+        code,
+        message,
+        request_id,
+    }
+}
+
+/// Classifies an answer of the old API (`oapi.dingtalk.com`), which puts errors in
+/// `errcode`/`errmsg` of a 200 answer.
+pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
+    if status == 504 {
+        return Verdict::Timeout;
+    }
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return match status {
+            403 | 429 => Verdict::Throttled {
+                code: format!("{status} with a non-JSON body (an IP ban page?)"),
+            },
+            500..=599 => Verdict::Unavailable { status },
+            _ => Verdict::Malformed {
+                status,
+                what: "the body is not JSON".into(),
+            },
+        };
+    };
+    let errcode = get_ci(&v, "errcode").and_then(Value::as_i64);
+    let errmsg = str_ci(&v, "errmsg").unwrap_or_default();
+    match errcode {
+        None | Some(0) if (200..300).contains(&status) => Verdict::Ok,
+        None if status >= 500 => Verdict::Unavailable { status },
+        None => classify_new(status, body),
+        Some(c @ (60011 | 88)) => {
+            let required = codes_in_text(&errmsg);
+            if c == 88 && required.is_empty() && !errmsg.contains("60011") {
+                return Verdict::Other {
+                    status,
+                    code: c.to_string(),
+                    message: errmsg,
+                    request_id: None,
+                };
+            }
+            Verdict::Denied {
+                required,
+                code: c.to_string(),
+                request_id: None,
+            }
+        }
+        Some(c @ (40014 | 41001 | 42001)) => Verdict::BadToken {
+            code: c.to_string(),
+        },
+        Some(c @ 90001..=90014) => Verdict::Throttled {
+            code: c.to_string(),
+        },
+        Some(c) => Verdict::Other {
+            status,
+            code: c.to_string(),
+            message: errmsg,
+            request_id: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_api_denials_in_every_shape() {
+        let lower = br#"{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","message":"x","requestid":"r1","accessdenieddetail":{"requiredScopes":["Contact.User.Read"]}}"#;
+        let camel = br#"{"Code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","Message":"x","RequestId":"r1","AccessDeniedDetail":{"RequiredScopes":["Contact.User.Read"]}}"#;
+        for body in [&lower[..], &camel[..]] {
+            assert_eq!(
+                classify_new(403, body),
+                Verdict::Denied {
+                    required: vec!["Contact.User.Read".into()],
+                    code: "Forbidden.AccessDenied.AccessTokenPermissionDenied".into(),
+                    request_id: Some("r1".into()),
+                }
+            );
+        }
+        let message_only = "{\"code\":\"Forbidden.AccessDenied.AccessTokenPermissionDenied\",\"message\":\"应用尚未开通所需的权限：[Calendar.Event.Write]，点击链接申请并开通即可：https://open-dev.dingtalk.com/appscope/apply?content=ding1%23Calendar.Event.Write\"}";
+        match classify_new(403, message_only.as_bytes()) {
+            Verdict::Denied { required, .. } => assert_eq!(required, ["Calendar.Event.Write"]),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn old_api_denials() {
+        let live = "{\"errcode\":88,\"errmsg\":\"ding talk error[subcode=60011,submsg=应用尚未开通所需的权限：[qyapi_get_member_by_mobile]，点击链接申请并开通即可：..., {requiredScopes=[qyapi_get_member_by_mobile]}]\"}";
+        match classify_old(200, live.as_bytes()) {
+            Verdict::Denied { required, code, .. } => {
+                assert_eq!(required, ["qyapi_get_member_by_mobile"]);
+                assert_eq!(code, "88");
+            }
+            v => panic!("{v:?}"),
+        }
+        assert!(
+            matches!(classify_old(200, br#"{"errcode":60011,"errmsg":"no"}"#), Verdict::Denied { required, .. } if required.is_empty())
+        );
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":88,"errmsg":"other"}"#),
+            Verdict::Other { .. }
+        ));
+    }
+
+    #[test]
+    fn tokens_throttling_timeouts() {
+        assert!(matches!(classify_new(401, b"{}"), Verdict::BadToken { .. }));
+        assert!(matches!(
+            classify_new(400, br#"{"code":"accesstoken.expired"}"#),
+            Verdict::BadToken { .. }
+        ));
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":40014}"#),
+            Verdict::BadToken { .. }
+        ));
+        for code in [
+            "QpsLimitForApi",
+            "QpmLimitForAppkeyAndApi",
+            "QpsLimitForSuitekeyAndOrgAndApi",
+        ] {
+            let body = format!("{{\"code\":\"Forbidden.AccessDenied.{code}\"}}");
+            assert!(matches!(
+                classify_new(403, body.as_bytes()),
+                Verdict::Throttled { .. }
+            ));
+        }
+        assert!(matches!(
+            classify_new(429, br#"{"code":"system.busy"}"#),
+            Verdict::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":90002,"errmsg":"x"}"#),
+            Verdict::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify_new(403, b"<html>banned</html>"),
+            Verdict::Throttled { .. }
+        ));
+        assert_eq!(classify_new(504, b""), Verdict::Timeout);
+        assert_eq!(
+            classify_new(503, b"{}"),
+            Verdict::Unavailable { status: 503 }
+        );
+    }
+
+    #[test]
+    fn malformed_bodies() {
+        assert!(matches!(
+            classify_new(200, b"{\"a\":"),
+            Verdict::Malformed { .. }
+        ));
+        assert!(matches!(
+            classify_old(200, b"\xff\xfe"),
+            Verdict::Malformed { .. }
+        ));
+        assert!(matches!(
+            classify_new(400, b"nope"),
+            Verdict::Malformed { .. }
+        ));
+        assert!(codes_in_text("[not a code] and [a b]").is_empty());
+    }
+}

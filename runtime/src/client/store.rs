@@ -1,0 +1,165 @@
+//! Where tokens, suite tickets and grants are kept: in memory by default, or in Redis
+//! (feature `redis`) when several instances of a service share them.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A boxed future, so that stores can be used as `Arc<dyn Store>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A store failed (the Redis server is down, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "store error: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// A small key-value store with expiry and locks: all that dingscope keeps.
+///
+/// Values are strings (dingscope writes JSON). A lock is a key set only if absent, with
+/// an expiry that bounds a crashed holder, released only by the holder (`owner`).
+pub trait Store: Send + Sync + 'static {
+    /// The value at `key`, if present and not expired.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+    /// Sets `key`, with an expiry or none (suite tickets have none).
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Removes `key`.
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Takes the lock `key` for `owner` if nobody holds it; `true` if taken.
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Releases the lock `key` if `owner` still holds it.
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// The default store: one process's memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    map: Mutex<HashMap<String, (String, Option<Instant>)>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values are tokens and tickets: never printed.
+        let n = self.map.lock().map(|m| m.len()).unwrap_or(0);
+        f.debug_struct("MemoryStore").field("entries", &n).finish()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, (String, Option<Instant>)>) -> R) -> R {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        map.retain(|_, (_, exp)| exp.is_none_or(|e| e > now));
+        f(&mut map)
+    }
+}
+
+impl Store for MemoryStore {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let v = self.with(|m| m.get(key).map(|(v, _)| v.clone()));
+        Box::pin(async move { Ok(v) })
+    }
+
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+        ttl: Option<Duration>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let exp = ttl.map(|t| Instant::now() + t);
+        self.with(|m| m.insert(key.to_owned(), (value, exp)));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.with(|m| m.remove(key));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let taken = self.with(|m| {
+            if m.contains_key(key) {
+                false
+            } else {
+                m.insert(
+                    key.to_owned(),
+                    (owner.to_owned(), Some(Instant::now() + ttl)),
+                );
+                true
+            }
+        });
+        Box::pin(async move { Ok(taken) })
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.with(|m| {
+            if m.get(key).is_some_and(|(o, _)| o == owner) {
+                m.remove(key);
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn expiry_and_locks() {
+        let s = MemoryStore::new();
+        s.set("a", "1".into(), None).await.unwrap();
+        s.set("b", "2".into(), Some(Duration::from_millis(0)))
+            .await
+            .unwrap();
+        assert_eq!(s.get("a").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(s.get("b").await.unwrap(), None);
+        assert!(s.try_lock("l", "me", Duration::from_secs(5)).await.unwrap());
+        assert!(
+            !s.try_lock("l", "you", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        s.unlock("l", "you").await.unwrap();
+        assert!(
+            !s.try_lock("l", "you", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        s.unlock("l", "me").await.unwrap();
+        assert!(
+            s.try_lock("l", "you", Duration::from_secs(5))
+                .await
+                .unwrap()
+        );
+        assert!(!format!("{s:?}").contains('1'));
+    }
+}

@@ -1,0 +1,320 @@
+//! The token cache: refresh ahead of expiry, one fetch per key at a time (in this process
+//! and, through the store's lock, across processes), invalidation on a bad-token answer.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::store::Store;
+use crate::Secret;
+
+/// A token as a token endpoint returned it.
+pub(crate) struct Fetched {
+    pub token: Secret,
+    pub expire_in: i64,
+}
+
+#[derive(Clone)]
+struct Cached {
+    token: Secret,
+    stale_at: Instant,
+    expires_at: Instant,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredToken {
+    token: String,
+    #[serde(rename = "staleAtMs")]
+    stale_at_ms: u64,
+    #[serde(rename = "expiresAtMs")]
+    expires_at_ms: u64,
+}
+
+/// Longest lifetime believed, whatever `expireIn` says (30 days).
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How long a cross-process refresh lock is held at most.
+const LOCK_TTL: Duration = Duration::from_secs(10);
+
+pub(crate) struct TokenCache {
+    local: RwLock<HashMap<String, Cached>>,
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    margin: Duration,
+    owner: String,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// When a token of `expire_in` seconds becomes stale and expires, from now.
+///
+/// Stale `margin` before expiry, as DingTalk advises (10 minutes by default), but never
+/// before half its life: a token of a few seconds is still used for half of them.
+pub(crate) fn lifetimes(expire_in: i64, margin: Duration) -> Option<(Duration, Duration)> {
+    if expire_in <= 0 {
+        return None;
+    }
+    let life = Duration::from_secs(expire_in as u64).min(MAX_LIFETIME);
+    let stale = life.saturating_sub(margin).max(life / 2);
+    Some((stale, life))
+}
+
+impl TokenCache {
+    pub(crate) fn new(margin: Duration) -> TokenCache {
+        TokenCache {
+            local: RwLock::default(),
+            flights: Mutex::default(),
+            margin,
+            owner: format!(
+                "{}-{:x}",
+                std::process::id(),
+                now_ms() ^ (&margin as *const _ as u64)
+            ),
+        }
+    }
+
+    /// A fresh token from this process's cache, if any. The fast path: a read lock and a
+    /// reference-count increment.
+    pub(crate) fn fresh(&self, key: &str) -> Option<Secret> {
+        let map = self.local.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|c| c.stale_at > Instant::now())
+            .map(|c| c.token.clone())
+    }
+
+    fn usable(&self, key: &str) -> Option<Secret> {
+        let map = self.local.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|c| c.expires_at > Instant::now())
+            .map(|c| c.token.clone())
+    }
+
+    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut f = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        f.entry(key.to_owned()).or_default().clone()
+    }
+
+    fn remember(&self, key: &str, c: Cached) {
+        let mut map = self.local.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(key.to_owned(), c);
+    }
+
+    /// The token for `key`: cached, from the shared store, or from `fetch`, which runs at
+    /// most once at a time per key however many callers wait.
+    pub(crate) async fn get<F, Fut, E>(
+        &self,
+        key: &str,
+        store: &dyn Store,
+        fetch: F,
+    ) -> Result<Secret, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fetched, E>>,
+    {
+        if let Some(t) = self.fresh(key) {
+            return Ok(t);
+        }
+        let flight = self.flight(key);
+        let _one_at_a_time = flight.lock().await;
+        if let Some(t) = self.fresh(key) {
+            return Ok(t);
+        }
+        let store_key = format!("dingscope:token:{key}");
+        let lock_key = format!("dingscope:lock:{key}");
+        if let Some(t) = self.from_store(store, &store_key).await {
+            return Ok(t);
+        }
+        // Across processes: one refresher; the others wait for its token.
+        let mut locked = false;
+        for attempt in 0..40u32 {
+            match store.try_lock(&lock_key, &self.owner, LOCK_TTL).await {
+                Ok(true) => {
+                    locked = true;
+                    break;
+                }
+                Ok(false) => {
+                    tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt.min(8) + 1)))
+                        .await;
+                    if let Some(t) = self.from_store(store, &store_key).await {
+                        return Ok(t);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "token store unavailable; refreshing in this process alone");
+                    break;
+                }
+            }
+        }
+        let result = fetch().await;
+        let out = match result {
+            Ok(f) => {
+                let token = f.token.clone();
+                match lifetimes(f.expire_in, self.margin) {
+                    Some((stale, life)) => {
+                        let now = Instant::now();
+                        self.remember(
+                            key,
+                            Cached {
+                                token: f.token.clone(),
+                                stale_at: now + stale,
+                                expires_at: now + life,
+                            },
+                        );
+                        let stored = StoredToken {
+                            token: f.token.expose().to_owned(),
+                            stale_at_ms: now_ms() + stale.as_millis() as u64,
+                            expires_at_ms: now_ms() + life.as_millis() as u64,
+                        };
+                        if let Ok(json) = serde_json::to_string(&stored)
+                            && let Err(e) = store.set(&store_key, json, Some(life)).await
+                        {
+                            tracing::warn!(error = %e, "could not share a token through the store");
+                        }
+                    }
+                    None => tracing::warn!(
+                        expire_in = f.expire_in,
+                        "token endpoint answered a lifetime of zero or less; the token is used once and not cached"
+                    ),
+                }
+                Ok(token)
+            }
+            // A refresh ahead of expiry failed, but the old token still works: use it.
+            Err(e) => match self.usable(key) {
+                Some(old) => Ok(old),
+                None => Err(e),
+            },
+        };
+        if locked && let Err(e) = store.unlock(&lock_key, &self.owner).await {
+            tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
+        }
+        out
+    }
+
+    async fn from_store(&self, store: &dyn Store, store_key: &str) -> Option<Secret> {
+        let json = match store.get(store_key).await {
+            Ok(v) => v?,
+            Err(e) => {
+                tracing::warn!(error = %e, "token store unavailable");
+                return None;
+            }
+        };
+        let stored: StoredToken = serde_json::from_str(&json).ok()?;
+        let now = now_ms();
+        if stored.stale_at_ms <= now {
+            return None;
+        }
+        let at = |ms: u64| Instant::now() + Duration::from_millis(ms.saturating_sub(now));
+        let token = Secret::new(stored.token);
+        self.remember(
+            store_key.trim_start_matches("dingscope:token:"),
+            Cached {
+                token: token.clone(),
+                stale_at: at(stored.stale_at_ms),
+                expires_at: at(stored.expires_at_ms),
+            },
+        );
+        Some(token)
+    }
+
+    /// Forgets `key`'s token here and in the store, if it is still `bad`.
+    pub(crate) async fn invalidate(&self, key: &str, bad: &Secret, store: &dyn Store) {
+        {
+            let mut map = self.local.write().unwrap_or_else(|e| e.into_inner());
+            if map.get(key).is_some_and(|c| &c.token == bad) {
+                map.remove(key);
+            }
+        }
+        let store_key = format!("dingscope:token:{key}");
+        if let Ok(Some(json)) = store.get(&store_key).await
+            && serde_json::from_str::<StoredToken>(&json).is_ok_and(|s| s.token == bad.expose())
+            && let Err(e) = store.delete(&store_key).await
+        {
+            tracing::warn!(error = %e, "could not drop a bad token from the store");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::store::MemoryStore;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn lifetimes_have_a_floor() {
+        let m = Duration::from_secs(600);
+        assert_eq!(
+            lifetimes(7200, m),
+            Some((Duration::from_secs(6600), Duration::from_secs(7200)))
+        );
+        assert_eq!(
+            lifetimes(10, m),
+            Some((Duration::from_secs(5), Duration::from_secs(10)))
+        );
+        assert_eq!(lifetimes(0, m), None);
+        assert_eq!(lifetimes(-5, m), None);
+        assert_eq!(lifetimes(i64::MAX, m).unwrap().1, MAX_LIFETIME);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_thousand_callers_one_fetch() {
+        let cache = Arc::new(TokenCache::new(Duration::from_secs(600)));
+        let store = Arc::new(MemoryStore::new());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..1000 {
+            let (cache, store, fetches) = (cache.clone(), store.clone(), fetches.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get("k", &*store, || async {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(Fetched {
+                            token: Secret::new("t1"),
+                            expire_in: 7200,
+                        })
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().expose(), "t1");
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_second_process_takes_the_shared_token() {
+        let store = MemoryStore::new();
+        let a = TokenCache::new(Duration::from_secs(600));
+        let b = TokenCache::new(Duration::from_secs(600));
+        let t = a
+            .get("k", &store, || async {
+                Ok::<_, ()>(Fetched {
+                    token: Secret::new("shared"),
+                    expire_in: 7200,
+                })
+            })
+            .await
+            .unwrap();
+        let u = b
+            .get("k", &store, || async {
+                Err::<Fetched, _>("must not fetch")
+            })
+            .await
+            .unwrap();
+        assert_eq!(t, u);
+        b.invalidate("k", &u, &store).await;
+        assert!(
+            b.get("k", &store, || async { Err::<Fetched, _>("gone") })
+                .await
+                .is_err()
+        );
+    }
+}
