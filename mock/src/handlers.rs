@@ -70,25 +70,13 @@ pub(crate) fn handle(
     let mut delay = Duration::ZERO;
     let mut expire_in = state.expire_in;
     let mut expired = false;
-    while let Some(fault) = state.take_fault(token_path) {
+    // One fault per request: each queued fault stands for one bad answer.
+    if let Some(fault) = state.take_fault(token_path) {
         match fault {
-            Fault::Latency(d) => {
-                delay += d;
-                continue;
-            }
-            Fault::ExpireIn(n) => {
-                expire_in = n;
-                continue;
-            }
-            Fault::ExpiredToken => {
-                expired = true;
-                continue;
-            }
-            other => {
-                let mut a = fault_answer(state, other, old_api);
-                a.delay = delay;
-                return a;
-            }
+            Fault::Latency(d) => delay = d,
+            Fault::ExpireIn(n) => expire_in = n,
+            Fault::ExpiredToken => expired = true,
+            other => return fault_answer(state, other, old_api),
         }
     }
     let mut answer = route(
@@ -186,7 +174,7 @@ fn route(
                     "无效的clientId或者clientSecret",
                 );
             };
-            let token = app_token(state, &key, &corp, expire_in);
+            let token = app_token(state, &key, &corp);
             Answer::json(200, json!({"accessToken": token, "expireIn": expire_in}))
         }
         ("GET", "/gettoken") => {
@@ -197,7 +185,7 @@ fn route(
                     json!({"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"}),
                 );
             };
-            let token = app_token(state, key, &corp, expire_in);
+            let token = app_token(state, key, &corp);
             Answer::json(
                 200,
                 json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": expire_in}),
@@ -220,7 +208,7 @@ fn route(
                 return Answer::error(state, 400, "invalidAuthInfo", "企业未开通该应用");
             }
             // ISV corp tokens: asking again returns a new token.
-            let token = issue(state, &corp, TokenKind::Corp, None, expire_in);
+            let token = issue(state, &corp, TokenKind::Corp, None);
             Answer::json(200, json!({"accessToken": token, "expireIn": expire_in}))
         }
         ("POST", "/v1.0/oauth2/userAccessToken") => user_token(state, &body, expire_in),
@@ -251,7 +239,7 @@ fn route(
                     "无效的clientId或者clientSecret",
                 );
             }
-            let token = issue(state, &corp, TokenKind::Unified, None, expire_in);
+            let token = issue(state, &corp, TokenKind::Unified, None);
             Answer::json(200, json!({"access_token": token, "expires_in": expire_in}))
         }
         ("POST", "/mock/openAuth") => mock_open_auth(state, &body),
@@ -316,7 +304,7 @@ fn check_app(state: &State, key: &str, secret: &str) -> Option<String> {
         .map(|a| a.corp_id.clone())
 }
 
-fn app_token(state: &mut State, key: &str, corp: &str, expire_in: i64) -> String {
+fn app_token(state: &mut State, key: &str, corp: &str) -> String {
     let k = (key.to_owned(), corp.to_owned());
     if let Some(t) = state.app_tokens.get(&k)
         && state
@@ -326,20 +314,20 @@ fn app_token(state: &mut State, key: &str, corp: &str, expire_in: i64) -> String
     {
         return t.clone();
     }
-    let t = issue(state, corp, TokenKind::App, None, expire_in);
+    let t = issue(state, corp, TokenKind::App, None);
     state.app_tokens.insert(k, t.clone());
     t
 }
 
+/// Issues a token that lives `State::expire_in` seconds, whatever `expireIn` is reported.
 pub(crate) fn issue(
     state: &mut State,
     corp: &str,
     kind: TokenKind,
     user: Option<String>,
-    expire_in: i64,
 ) -> String {
     let token = state.next_id("tok");
-    let life = Duration::from_secs(expire_in.max(0) as u64);
+    let life = Duration::from_secs(state.expire_in.max(0) as u64);
     state.tokens.insert(
         token.clone(),
         Issued {
@@ -384,7 +372,7 @@ fn user_token(state: &mut State, body: &Value, expire_in: i64) -> Answer {
         },
         _ => return Answer::error(state, 400, "invalidParameter", "grantType"),
     };
-    let token = issue(state, &corp, TokenKind::User, Some(user.clone()), expire_in);
+    let token = issue(state, &corp, TokenKind::User, Some(user.clone()));
     // Refresh tokens rotate: the one just used is gone, a new one is issued.
     let refresh = state.next_id("rft");
     state

@@ -44,7 +44,8 @@ pub enum Fault {
     BanPage,
     /// Answer 401 as if the token had expired, whatever it is.
     ExpiredToken,
-    /// Token endpoints: answer with this `expireIn` (may be 0 or negative).
+    /// Token endpoints: report this `expireIn` (may be 0, negative or huge); the token
+    /// itself lives as long as usual.
     ExpireIn(i64),
     /// Token endpoints: answer 400 `invalidClientIdOrSecret`.
     RejectCredentials,

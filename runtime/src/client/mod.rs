@@ -754,7 +754,12 @@ impl Corp {
                 "the user grant query is for delegated (user) tokens".into(),
             ));
         }
-        let rules: Rules = self.get("/v1.0/oauth2/authRules/user").send().await?;
+        // This call learns the grant, so it cannot be checked against it first.
+        let rules: Rules = self
+            .get("/v1.0/oauth2/authRules/user")
+            .without_precheck()
+            .send()
+            .await?;
         let mut codes: Vec<String> = Vec::new();
         for r in rules.result {
             for item in r.auth_items {

@@ -1,0 +1,494 @@
+//! The client against the embedded mock DingTalk: every token flow, grants, the pre-call
+//! check, DingTalk's denial shapes, token expiry, throttling, timeouts and bad answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingscope::client::{App, Corp, DingTalk, OpenAuthStatus, Retry};
+use dingscope::{AuthType, DenyReason, Error, OpenAuthRequest, Secret, requires_scope};
+use dingscope_mock::{DenialShape, Fault, MockDingTalk, Target};
+use serde_json::Value;
+
+const SUITE: &str = "suite-key";
+const SUITE_SECRET: &str = "suite-secret-value-1";
+const TICKET: &str = "suite-ticket-value-1";
+const CORP: &str = "dingcorp1";
+const DISMISSIONS: &str = "/v1.0/hrm/employees/dismissions";
+
+fn fast_retry() -> Retry {
+    Retry {
+        attempts: 3,
+        base_delay: Duration::from_millis(2),
+        max_delay: Duration::from_millis(10),
+    }
+}
+
+async fn isv() -> (MockDingTalk, DingTalk) {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_suite(SUITE, SUITE_SECRET);
+    mock.push_suite_ticket(SUITE, TICKET);
+    mock.authorize_corp(SUITE, CORP);
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .oapi_base(mock.base_url())
+        .retry(fast_retry())
+        .applied(["qyapi_hrm_read_user", "Contact.User.Read"])
+        .build()
+        .unwrap();
+    dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
+    (mock, dt)
+}
+
+fn ask(rpc: &str, auth_type: AuthType) -> OpenAuthRequest {
+    OpenAuthRequest {
+        rpc_scope: rpc.into(),
+        field_scope: String::new(),
+        auth_type,
+    }
+}
+
+/// The admin grants in openAuth, and the app records the answer.
+async fn grant(mock: &MockDingTalk, corp: &Corp, codes: &[&str]) {
+    mock.grant_corp(CORP, codes.iter().copied());
+    corp.record_open_auth(
+        &ask(&codes.join(","), AuthType::Application),
+        OpenAuthStatus::Ok,
+    )
+    .await
+    .unwrap();
+}
+
+async fn page(corp: &Corp, next: u64) -> Result<Value, Error> {
+    corp.get(DISMISSIONS)
+        .query("nextToken", next)
+        .query("maxResults", 50)
+        .send()
+        .await
+}
+
+fn denied(e: &Error) -> &dingscope::Denied {
+    e.as_denied().unwrap_or_else(|| panic!("not a denial: {e}"))
+}
+
+#[tokio::test]
+async fn isv_corp_token_and_paging() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    let mut ids = Vec::new();
+    let mut next = 0;
+    loop {
+        let p = page(&corp, next).await.unwrap();
+        ids.extend(
+            p["userIdList"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned()),
+        );
+        if !p["hasMore"].as_bool().unwrap() {
+            break;
+        }
+        next = p["nextToken"].as_u64().unwrap();
+    }
+    assert_eq!(ids.len(), 120);
+    assert_eq!(mock.api_requests(DISMISSIONS), 3);
+    assert_eq!(mock.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn uncovered_call_sends_nothing() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let err = page(&corp, 0).await.unwrap_err();
+    let d = denied(&err);
+    assert!(matches!(d.reason(), DenyReason::NotGranted { .. }));
+    assert_eq!(d.open_auth().rpc_scope, "qyapi_hrm_read_user");
+    assert_eq!(d.open_auth().auth_type, AuthType::Application);
+    assert_eq!(mock.all_api_requests(), 0);
+    assert_eq!(mock.token_requests(), 0);
+}
+
+#[tokio::test]
+async fn server_denials_in_every_shape_update_the_grant() {
+    for shape in [
+        DenialShape::Detail,
+        DenialShape::DetailCamel,
+        DenialShape::MessageOnly,
+    ] {
+        let (mock, dt) = isv().await;
+        mock.set_denial_shape(shape);
+        let corp = dt.corp(CORP);
+        // The app believes it has the code (stale configuration); DingTalk disagrees.
+        corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+        let err = page(&corp, 0).await.unwrap_err();
+        let d = denied(&err);
+        assert!(
+            matches!(d.reason(), DenyReason::Server { .. }),
+            "{shape:?}: {err}"
+        );
+        assert_eq!(d.open_auth().rpc_scope, "qyapi_hrm_read_user", "{shape:?}");
+        assert!(
+            !corp.grant().await.unwrap().contains("qyapi_hrm_read_user"),
+            "{shape:?}"
+        );
+        // The next call is stopped before it is sent.
+        let before = mock.api_requests(DISMISSIONS);
+        let err = page(&corp, 0).await.unwrap_err();
+        assert!(matches!(
+            denied(&err).reason(),
+            DenyReason::NotGranted { .. }
+        ));
+        assert_eq!(mock.api_requests(DISMISSIONS), before);
+    }
+}
+
+#[tokio::test]
+async fn old_api_denial_and_success() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let old = "/topapi/smartwork/hrm/employee/querydimission";
+    let err = corp
+        .post(old)
+        .json(&serde_json::json!({"offset": 0, "size": 50}))
+        .send::<Value>()
+        .await
+        .unwrap_err();
+    match denied(&err).reason() {
+        DenyReason::Server { code, .. } => assert_eq!(code, "88"),
+        r => panic!("{r:?}"),
+    }
+    assert_eq!(denied(&err).open_auth().rpc_scope, "qyapi_hrm_read_user");
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    let v: Value = corp
+        .post(old)
+        .json(&serde_json::json!({"offset": 0, "size": 50}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v["result"]["next_cursor"], 50);
+}
+
+#[requires_scope("Contact.User.Read", endpoint_check = false)]
+async fn wrongly_declared(corp: &Corp) -> Result<Value, Error> {
+    corp.get("/v1.0/hrm/employees/dismissions").send().await
+}
+
+#[tokio::test]
+async fn a_denial_names_codes_the_function_did_not_declare() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["Contact.User.Read"]).await;
+    corp.set_grant(["Contact.User.Read", "qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    let err = corp
+        .run(wrongly_declared(&corp))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let d = denied(&err);
+    assert_eq!(d.function(), "client::wrongly_declared");
+    match d.reason() {
+        DenyReason::Server { undeclared, .. } => {
+            assert_eq!(
+                undeclared.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                ["qyapi_hrm_read_user"]
+            )
+        }
+        r => panic!("{r:?}"),
+    }
+    assert!(
+        err.to_string().contains("the declaration is wrong"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn expired_token_is_refreshed_once_transparently() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    page(&corp, 0).await.unwrap();
+    mock.expire_all_tokens();
+    page(&corp, 0).await.unwrap();
+    assert_eq!(mock.token_requests(), 2);
+    // A token refused even when fresh: one retry, then a typed error.
+    mock.inject(Target::Api, Fault::ExpiredToken);
+    mock.inject(Target::Api, Fault::ExpiredToken);
+    assert!(matches!(
+        page(&corp, 0).await.unwrap_err(),
+        Error::BadToken(_)
+    ));
+}
+
+#[tokio::test]
+async fn throttling_timeouts_and_failures_are_retried() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    for fault in [
+        Fault::Throttle,
+        Fault::TooManyRequests,
+        Fault::GatewayTimeout,
+        Fault::Status(500),
+        Fault::BanPage,
+    ] {
+        let before = mock.api_requests(DISMISSIONS);
+        mock.inject(Target::Api, fault.clone());
+        page(&corp, 0)
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(mock.api_requests(DISMISSIONS) - before, 2, "{fault:?}");
+    }
+    for _ in 0..3 {
+        mock.inject(Target::Api, Fault::Throttle);
+    }
+    match page(&corp, 0).await.unwrap_err() {
+        Error::Throttled(e) => assert_eq!(e.attempts, 3),
+        e => panic!("{e}"),
+    }
+    for _ in 0..3 {
+        mock.inject(Target::Api, Fault::GatewayTimeout);
+    }
+    assert!(matches!(
+        page(&corp, 0).await.unwrap_err(),
+        Error::Timeout(_)
+    ));
+    mock.inject(Target::Api, Fault::MalformedJson);
+    assert!(matches!(
+        page(&corp, 0).await.unwrap_err(),
+        Error::Protocol(_)
+    ));
+}
+
+#[tokio::test]
+async fn slow_answers_time_out() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_app("app-key", "app-secret-value", CORP);
+    let dt = DingTalk::builder(App::internal(
+        "app-key",
+        Secret::new("app-secret-value"),
+        CORP,
+    ))
+    .api_base(mock.base_url())
+    .timeout(Duration::from_millis(100))
+    .retry(Retry {
+        attempts: 2,
+        ..fast_retry()
+    })
+    .build()
+    .unwrap();
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    mock.inject(Target::Api, Fault::Latency(Duration::from_millis(400)));
+    page(&corp, 0).await.unwrap();
+    mock.inject(Target::Api, Fault::Latency(Duration::from_millis(400)));
+    mock.inject(Target::Api, Fault::Latency(Duration::from_millis(400)));
+    assert!(matches!(
+        page(&corp, 0).await.unwrap_err(),
+        Error::Timeout(_)
+    ));
+}
+
+#[tokio::test]
+async fn token_endpoint_faults() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    mock.inject(Target::Token, Fault::RejectCredentials);
+    assert!(
+        matches!(page(&corp, 0).await.unwrap_err(), Error::Token(e) if e.code == "invalidClientIdOrSecret")
+    );
+    mock.inject(Target::Token, Fault::MalformedJson);
+    assert!(matches!(
+        page(&corp, 0).await.unwrap_err(),
+        Error::Protocol(_)
+    ));
+    mock.inject(Target::Token, Fault::Status(500));
+    page(&corp, 0).await.unwrap();
+    // expireIn 0: the token is used once and not cached.
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    for reported in [0, -5] {
+        mock.inject(Target::Token, Fault::ExpireIn(reported));
+        mock.inject(Target::Token, Fault::ExpireIn(reported));
+        let n = mock.token_requests();
+        page(&corp, 0).await.unwrap_or_else(|e| panic!("{e}"));
+        page(&corp, 0).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mock.token_requests(), n + 2, "expireIn {reported}");
+    }
+    // A huge expireIn is believed up to 30 days, and cached.
+    mock.inject(Target::Token, Fault::ExpireIn(i64::MAX));
+    let n = mock.token_requests();
+    page(&corp, 0).await.unwrap();
+    page(&corp, 0).await.unwrap();
+    assert_eq!(mock.token_requests(), n + 1);
+}
+
+#[tokio::test]
+async fn suite_ticket_problems_are_clear() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_suite(SUITE, SUITE_SECRET);
+    mock.push_suite_ticket(SUITE, "newer-ticket");
+    mock.authorize_corp(SUITE, CORP);
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let corp = dt.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    assert!(
+        matches!(page(&corp, 0).await.unwrap_err(), Error::Config(m) if m.contains("set_suite_ticket"))
+    );
+    dt.set_suite_ticket(Secret::new("older-ticket"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(page(&corp, 0).await.unwrap_err(), Error::Token(e) if e.code == "invalidSuiteTicket")
+    );
+    dt.set_suite_ticket(Secret::new("newer-ticket"))
+        .await
+        .unwrap();
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    page(&corp, 0).await.unwrap();
+    let other = dt.corp("not-authorized");
+    other.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    assert!(
+        matches!(page(&other, 0).await.unwrap_err(), Error::Token(e) if e.code == "invalidAuthInfo")
+    );
+}
+
+#[tokio::test]
+async fn internal_and_unified_apps() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_app("app-key", "app-secret-value", CORP);
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    for app in [
+        App::internal("app-key", Secret::new("app-secret-value"), CORP),
+        App::unified("app-key", Secret::new("app-secret-value")),
+    ] {
+        let dt = DingTalk::builder(app)
+            .api_base(mock.base_url())
+            .build()
+            .unwrap();
+        let corp = dt.corp(CORP);
+        corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+        page(&corp, 0).await.unwrap();
+    }
+    let wrong = DingTalk::builder(App::internal("app-key", Secret::new("nope"), CORP))
+        .api_base(mock.base_url())
+        .build()
+        .unwrap();
+    let corp = wrong.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    assert!(matches!(page(&corp, 0).await.unwrap_err(), Error::Token(_)));
+}
+
+#[tokio::test]
+async fn user_tokens_code_exchange_refresh_rotation_and_grant_query() {
+    let (mock, dt) = isv().await;
+    let code = mock.grant_user(
+        CORP,
+        "union-1",
+        ["Contact.User.Read", "snsapi_base", "Contact.User.mobile"],
+    );
+    let user = dt.user(CORP, "union-1");
+    user.exchange_code(Secret::new(code.clone())).await.unwrap();
+    let g = user.refresh_user_grant().await.unwrap();
+    assert_eq!(g.auth_type(), AuthType::Delegated);
+    assert!(
+        g.contains("Contact.User.Read")
+            && g.contains("Contact.User.mobile")
+            && g.contains("snsapi_base")
+    );
+    let me: Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
+    assert_eq!(me["mobile"], "13800000000");
+    // The code is one-time.
+    assert!(matches!(
+        user.exchange_code(Secret::new(code)).await.unwrap_err(),
+        Error::Token(_)
+    ));
+    // Expiry: the refresh token is used and rotated, twice.
+    for _ in 0..2 {
+        mock.expire_all_tokens();
+        let _: Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
+    }
+    // The exchange, the refused second exchange, and two refreshes.
+    assert_eq!(mock.token_requests(), 4);
+}
+
+#[tokio::test]
+async fn open_auth_answers_and_default() {
+    let (_mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let req = ask("qyapi_hrm_read_user", AuthType::Application);
+    for status in [
+        OpenAuthStatus::Cancel,
+        OpenAuthStatus::ToAdmin,
+        OpenAuthStatus::Failed,
+    ] {
+        assert!(
+            corp.record_open_auth(&req, status)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let g = corp
+        .record_open_auth(&ask(".default", AuthType::Application), OpenAuthStatus::Ok)
+        .await
+        .unwrap();
+    assert_eq!(
+        g.codes().collect::<Vec<_>>(),
+        ["Contact.User.Read", "qyapi_hrm_read_user"]
+    );
+    assert!(
+        corp.record_open_auth(&ask("x_y", AuthType::Delegated), OpenAuthStatus::Ok)
+            .await
+            .is_err()
+    );
+    assert!(OpenAuthStatus::parse("maybe").is_err());
+    let next = corp
+        .open_auth_for(["qyapi_hrm_read_user", "snsapi_base"])
+        .await
+        .unwrap();
+    assert_eq!(next.rpc_scope, "snsapi_base");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_callers_cause_one_token_request() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    let corp = Arc::new(corp);
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let corp = corp.clone();
+        tasks.push(tokio::spawn(
+            async move { page(&corp, 0).await.map(|_| ()) },
+        ));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(mock.token_requests(), 1);
+    assert_eq!(mock.api_requests(DISMISSIONS), 1000);
+}
+
+#[tokio::test]
+async fn nothing_secret_in_debug_or_errors() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    mock.inject(Target::Token, Fault::RejectCredentials);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let err = page(&corp, 0).await.unwrap_err();
+    let printed = format!("{dt:?} {corp:?} {err} {err:?}");
+    for secret in [SUITE_SECRET, TICKET] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+    assert!(printed.contains("Secret(***)"), "{printed}");
+}
