@@ -1,43 +1,89 @@
-//! The declare-once flow: functions declare their DingTalk permissions, a grant (what
-//! openAuth answered `ok` for) is entered, calls are checked before they run, and a denial
-//! says exactly what to ask openAuth for next.
+//! The whole flow of an ISV app, against the embedded mock DingTalk (or the real one, given
+//! credentials: see `dingscope_examples::setup`).
 //!
-//! Run with `cargo run -p dingscope-examples --example quickstart`.
+//! 1. The first call is checked before it is sent: nothing is granted, so it is denied,
+//!    and the denial says what to pass to `openAuth`.
+//! 2. The admin grants in `openAuth`; the app records the answer.
+//! 3. The app fetches a corp token (`/v1.0/oauth2/corpAccessToken`) and lists every
+//!    employee who has left.
+//! 4. A grant revoked in DingTalk: DingTalk's 403 is read, and the app's grant corrected.
+//! 5. A call the grant does not cover is denied, with the incremental-authorization
+//!    parameters for exactly what is missing.
+//!
+//! `cargo run -p dingscope-examples --example quickstart`
 
-use dingscope::{Grant, WithGrantExt};
-use dingscope_examples::{list_dismissed, my_profile};
+use dingscope::client::OpenAuthStatus;
+use dingscope_examples::{all_dismissed, my_profile, setup};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // 1. The admin granted these application codes through openAuth({ type: 1 }).
-    let corp = Grant::application(["qyapi_hrm_read_user"]);
-    println!("corp grant: {:?}", corp.codes().collect::<Vec<_>>());
-
-    // 2. Every page of the employees who have left, checked before each call.
-    let mut token = 0;
-    loop {
-        let page = list_dismissed(token).with_grant(&corp).await?;
-        println!("dismissed: {:?}", page.user_ids);
-        match page.next_token {
-            Some(next) => token = next,
-            None => break,
-        }
+    let s = setup(&["qyapi_hrm_read_user"]).await?;
+    match &s.mock {
+        Some(m) => println!("DingTalk: embedded mock at {}", m.base_url()),
+        None => println!("DingTalk: the real one, corp {}", s.corp_id),
     }
+    let corp = s.dt.corp(&s.corp_id);
 
-    // 3. A delegated call with the corp's grant is denied before anything is sent, and
-    //    the error carries the openAuth parameters for exactly what is missing.
-    let err = my_profile().with_grant(&corp).await.unwrap_err();
-    println!("denied: {err}");
-    let ask = err.as_denied().expect("a denial").open_auth();
+    // 1. Nothing granted yet: the call is denied before any request is sent.
+    let err = corp.run(all_dismissed(&corp)).await?.unwrap_err();
+    let ask = err
+        .as_denied()
+        .ok_or("expected a denial")?
+        .open_auth()
+        .clone();
+    println!("denied before sending: {err}");
     println!(
-        "incremental authorization: openAuth({{ rpcScope: {:?}, fieldScope: {:?}, type: {} }})",
+        "front end: openAuth({{ clientId: {:?}, corpId: {:?}, rpcScope: {:?}, type: {} }})",
+        s.dt.client_id(),
+        s.corp_id,
         ask.rpc_scope,
-        ask.field_scope,
         ask.auth_type.open_auth_type()
     );
 
-    // 4. The user grants it; the same call now runs.
-    let user = Grant::delegated(["Contact.User.Read", "Contact.User.mobile"]);
-    println!("profile: {}", my_profile().with_grant(&user).await?);
+    // 2. The admin clicks "grant"; openAuth answers ok.
+    if let Some(mock) = &s.mock {
+        mock.grant_corp(&s.corp_id, ask.rpc_scope.split(','));
+    }
+    let grant = corp.record_open_auth(&ask, OpenAuthStatus::Ok).await?;
+    println!("granted: {:?}", grant.codes().collect::<Vec<_>>());
+
+    // 3. A corp token, then every page of the employees who have left.
+    let ids = corp.run(all_dismissed(&corp)).await??;
+    println!(
+        "employees who have left: {} ({} ... {})",
+        ids.len(),
+        ids.first().map_or("", String::as_str),
+        ids.last().map_or("", String::as_str)
+    );
+    if let Some(mock) = &s.mock {
+        println!(
+            "requests: {} token, {} list",
+            mock.token_requests(),
+            mock.api_requests("/v1.0/hrm/employees/dismissions")
+        );
+    }
+
+    // 4. The admin revokes the grant in DingTalk; the app still believes it has it. DingTalk
+    //    denies (HTTP 403 with `requiredScopes`), and the app's grant is corrected.
+    if let Some(mock) = &s.mock {
+        mock.revoke_corp(&s.corp_id, &["qyapi_hrm_read_user"]);
+        let err = corp.run(all_dismissed(&corp)).await?.unwrap_err();
+        println!("denied by DingTalk: {err}");
+        println!(
+            "grant now: {:?}",
+            corp.grant().await?.codes().collect::<Vec<_>>()
+        );
+    }
+
+    // 5. A delegated call with the corp's grant: denied, with what to ask next.
+    let err = corp.run(my_profile(&corp)).await?.unwrap_err();
+    let next = err.as_denied().ok_or("expected a denial")?.open_auth();
+    println!("denied: {err}");
+    println!(
+        "incremental authorization: openAuth({{ rpcScope: {:?}, fieldScope: {:?}, type: {} }})",
+        next.rpc_scope,
+        next.field_scope,
+        next.auth_type.open_auth_type()
+    );
     Ok(())
 }

@@ -1,31 +1,101 @@
-//! The API-call functions the examples share, each declaring what it needs.
+//! The API-call functions the examples share, each declaring what it needs, and the
+//! setup that points them at the embedded mock DingTalk or, given credentials, the real one.
 
-use dingscope::requires_scope;
+use dingscope::client::{App, Corp, DingTalk};
+use dingscope::{Error, Secret, requires_scope};
+use dingscope_mock::MockDingTalk;
+use serde::Deserialize;
 
 /// One page of `GET /v1.0/hrm/employees/dismissions` (获取离职员工列表).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DismissedPage {
     /// The user ids on this page.
+    #[serde(rename = "userIdList", default)]
     pub user_ids: Vec<String>,
-    /// The cursor of the next page, if there is one.
-    pub next_token: Option<u64>,
+    /// The cursor of the next page.
+    #[serde(rename = "nextToken", default)]
+    pub next_token: u64,
+    /// Whether there is a next page.
+    #[serde(rename = "hasMore", default)]
+    pub has_more: bool,
 }
 
-/// Lists employees who have left, one page at a time. The data here stands in for
-/// DingTalk's answer; what matters is that the body only runs when the grant covers it.
-#[requires_scope(any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"))]
-pub async fn list_dismissed(next_token: u64) -> Result<DismissedPage, dingscope::Error> {
-    let all = ["user001", "user002", "user003"];
-    let start = next_token as usize;
-    let end = (start + 2).min(all.len());
-    Ok(DismissedPage {
-        user_ids: all[start..end].iter().map(|s| s.to_string()).collect(),
-        next_token: (end < all.len()).then_some(end as u64),
-    })
+/// Lists employees who have left, one page of at most 50.
+#[requires_scope("qyapi_hrm_read_user")]
+pub async fn list_dismissed(corp: &Corp, next_token: u64) -> Result<DismissedPage, Error> {
+    corp.get("/v1.0/hrm/employees/dismissions")
+        .query("nextToken", next_token)
+        .query("maxResults", 50)
+        .send()
+        .await
 }
 
-/// Reads the calling user's profile with their mobile number: a delegated (per-user) call.
+/// Every employee who has left, page by page.
+#[requires_scope("qyapi_hrm_read_user")]
+pub async fn all_dismissed(corp: &Corp) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    let mut next = 0;
+    loop {
+        let page = list_dismissed(corp, next).await?;
+        ids.extend(page.user_ids);
+        if !page.has_more {
+            return Ok(ids);
+        }
+        next = page.next_token;
+    }
+}
+
+/// The signed-in user's profile; the mobile number comes only with the field grant.
 #[requires_scope("Contact.User.Read", field("Contact.User.mobile"), auth = delegated)]
-pub async fn my_profile() -> Result<String, dingscope::Error> {
-    Ok("user001 (mobile 138****0000)".to_owned())
+pub async fn my_profile(user: &Corp) -> Result<serde_json::Value, Error> {
+    user.get("/v1.0/contact/users/me").send().await
+}
+
+/// The ISV app the examples run as.
+pub struct Setup {
+    /// The client.
+    pub dt: DingTalk,
+    /// The authorizing corp.
+    pub corp_id: String,
+    /// The mock, when running without DingTalk credentials.
+    pub mock: Option<MockDingTalk>,
+}
+
+/// With `DINGSCOPE_SUITE_KEY`, `DINGSCOPE_SUITE_SECRET`, `DINGSCOPE_SUITE_TICKET` and
+/// `DINGSCOPE_CORP_ID` set, the real DingTalk; otherwise the embedded mock on 127.0.0.1,
+/// set up with one suite and one corp that has opened it.
+pub async fn setup(applied: &[&str]) -> Result<Setup, Box<dyn std::error::Error>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let (Some(key), Some(secret), Some(ticket), Some(corp_id)) = (
+        var("DINGSCOPE_SUITE_KEY"),
+        var("DINGSCOPE_SUITE_SECRET"),
+        var("DINGSCOPE_SUITE_TICKET"),
+        var("DINGSCOPE_CORP_ID"),
+    ) {
+        let dt = DingTalk::builder(App::isv(key, Secret::new(secret)))
+            .applied(applied.iter().copied())
+            .build()?;
+        dt.set_suite_ticket(Secret::new(ticket)).await?;
+        return Ok(Setup {
+            dt,
+            corp_id,
+            mock: None,
+        });
+    }
+    let mock = MockDingTalk::start().await?;
+    mock.add_suite("mock-suite-key", "mock-suite-secret");
+    // DingTalk pushes a suite ticket every few hours; the app keeps the latest.
+    mock.push_suite_ticket("mock-suite-key", "mock-ticket-1");
+    mock.authorize_corp("mock-suite-key", "dingmockcorp");
+    let dt = DingTalk::builder(App::isv("mock-suite-key", Secret::new("mock-suite-secret")))
+        .api_base(mock.base_url())
+        .oapi_base(mock.base_url())
+        .applied(applied.iter().copied())
+        .build()?;
+    dt.set_suite_ticket(Secret::new("mock-ticket-1")).await?;
+    Ok(Setup {
+        dt,
+        corp_id: "dingmockcorp".into(),
+        mock: Some(mock),
+    })
 }

@@ -1,0 +1,36 @@
+//! The seed's second example: `rpcScope: ".default"` asks for every application code the
+//! app has applied for, and the grant that follows is exactly that list.
+//!
+//! `cargo run -p dingscope-examples --example default_scope`
+
+use dingscope::client::OpenAuthStatus;
+use dingscope::{AuthType, OpenAuthRequest};
+use dingscope_examples::{all_dismissed, setup};
+
+/// The application codes applied for in the developer console, as in `dingscope.toml`.
+const APPLIED: &[&str] = &["qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"];
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let s = setup(APPLIED).await?;
+    let corp = s.dt.corp(&s.corp_id);
+    let ask = OpenAuthRequest {
+        rpc_scope: ".default".into(),
+        field_scope: String::new(),
+        auth_type: AuthType::Application,
+    };
+    println!(
+        "front end: openAuth({{ clientId: {:?}, corpId: {:?}, rpcScope: \".default\", type: 1 }})",
+        s.dt.client_id(),
+        s.corp_id
+    );
+    if let Some(mock) = &s.mock {
+        // The admin grants everything applied for.
+        mock.grant_corp(&s.corp_id, APPLIED.iter().copied());
+    }
+    let grant = corp.record_open_auth(&ask, OpenAuthStatus::Ok).await?;
+    println!(".default granted: {:?}", grant.codes().collect::<Vec<_>>());
+    let ids = corp.run(all_dismissed(&corp)).await??;
+    println!("employees who have left: {}", ids.len());
+    Ok(())
+}
