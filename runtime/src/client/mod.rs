@@ -19,6 +19,8 @@
 //! ```
 
 mod answer;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod request;
 pub mod store;
 mod token;
@@ -31,6 +33,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 pub use answer::{Verdict, classify_new, classify_old, codes_in_text};
+#[cfg(feature = "redis")]
+pub use redis_store::RedisStore;
 pub use request::RequestBuilder;
 pub use store::{BoxFuture, MemoryStore, Store, StoreError};
 
@@ -240,6 +244,7 @@ impl DingTalkBuilder {
                 http,
                 tokens: TokenCache::new(self.margin),
                 grants: RwLock::default(),
+                ticket: RwLock::default(),
                 app: self.app,
                 api_base: self.api_base,
                 oapi_base: self.oapi_base,
@@ -255,6 +260,8 @@ pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     pub(crate) tokens: TokenCache,
     grants: RwLock<HashMap<String, (Grant, Instant)>>,
+    /// The latest suite ticket, and whether the store still lacks it.
+    ticket: RwLock<Option<(Secret, bool)>>,
     pub(crate) app: App,
     pub(crate) api_base: String,
     pub(crate) oapi_base: String,
@@ -355,24 +362,70 @@ impl DingTalk {
     }
 
     /// Keeps the suite ticket DingTalk pushed (event `suite_ticket`), replacing the older
-    /// one. It is stored with no expiry of its own.
+    /// one. It is stored with no expiry of its own. If the store is down, the ticket is
+    /// kept in this process and written to the store as soon as it answers again.
     pub async fn set_suite_ticket(&self, ticket: Secret) -> Result<(), Error> {
-        let key = format!("dingscope:ticket:{}", self.client_id());
+        self.set_local_ticket(Some((ticket.clone(), true)));
+        self.persist_ticket(&ticket).await;
+        Ok(())
+    }
+
+    fn ticket_key(&self) -> String {
+        format!("dingscope:ticket:{}", self.client_id())
+    }
+
+    fn set_local_ticket(&self, t: Option<(Secret, bool)>) {
+        *self.inner.ticket.write().unwrap_or_else(|e| e.into_inner()) = t;
+    }
+
+    fn local_ticket(&self) -> Option<(Secret, bool)> {
         self.inner
+            .ticket
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn persist_ticket(&self, ticket: &Secret) {
+        match self
+            .inner
             .store
-            .set(&key, ticket.expose().to_owned(), None)
+            .set(&self.ticket_key(), ticket.expose().to_owned(), None)
             .await
-            .map_err(Error::Store)
+        {
+            Ok(()) => {
+                if self.local_ticket().is_some_and(|(t, _)| &t == ticket) {
+                    self.set_local_ticket(Some((ticket.clone(), false)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not store the suite ticket; keeping it in this process")
+            }
+        }
     }
 
     async fn suite_ticket(&self) -> Result<Secret, Error> {
-        let key = format!("dingscope:ticket:{}", self.client_id());
-        match self.inner.store.get(&key).await.map_err(Error::Store)? {
-            Some(t) => Ok(Secret::new(t)),
-            None => Err(Error::Config(
-                "no suite ticket yet: pass the one DingTalk pushes (event `suite_ticket`) to `set_suite_ticket`".into(),
-            )),
+        if let Some((t, true)) = self.local_ticket() {
+            // Newer than the store's: write it now that the store may be back.
+            self.persist_ticket(&t).await;
+            return Ok(t);
         }
+        match self.inner.store.get(&self.ticket_key()).await {
+            Ok(Some(t)) => {
+                let t = Secret::new(t);
+                self.set_local_ticket(Some((t.clone(), false)));
+                return Ok(t);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "suite ticket store unavailable; using this process's copy")
+            }
+        }
+        self.local_ticket().map(|(t, _)| t).ok_or_else(|| {
+            Error::Config(
+                "no suite ticket yet: pass the one DingTalk pushes (event `suite_ticket`) to `set_suite_ticket`".into(),
+            )
+        })
     }
 
     /// A corp that authorized the app (application authorization).
@@ -406,12 +459,29 @@ impl DingTalk {
         {
             return Ok(g.clone());
         }
-        let stored = self
+        let stored = match self
             .inner
             .store
             .get(&format!("dingscope:grant:{key}"))
             .await
-            .map_err(Error::Store)?;
+        {
+            Ok(v) => v,
+            Err(e) => {
+                // Keep working from this process's copy, however old.
+                let local = self
+                    .inner
+                    .grants
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&key)
+                    .cloned();
+                if let Some((g, _)) = local {
+                    tracing::error!(error = %e, "grant store unavailable; using this process's copy");
+                    return Ok(g);
+                }
+                return Err(Error::Store(e));
+            }
+        };
         let codes: Vec<String> = stored
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
@@ -433,11 +503,14 @@ impl DingTalk {
         let codes: Vec<&str> = g.codes().collect();
         let json = serde_json::to_string(&codes).map_err(|e| Error::Config(e.to_string()))?;
         self.cache_grant(&key, g.clone());
-        self.inner
+        if let Err(e) = self
+            .inner
             .store
             .set(&format!("dingscope:grant:{key}"), json, None)
             .await
-            .map_err(Error::Store)?;
+        {
+            tracing::error!(error = %e, "could not store a grant; keeping it in this process");
+        }
         Ok(g)
     }
 

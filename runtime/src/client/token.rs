@@ -22,6 +22,8 @@ struct Cached {
     token: Secret,
     stale_at: Instant,
     expires_at: Instant,
+    /// `stale_at` as wall-clock milliseconds, comparable across processes.
+    stale_at_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -40,6 +42,9 @@ const LOCK_TTL: Duration = Duration::from_secs(10);
 
 pub(crate) struct TokenCache {
     local: RwLock<HashMap<String, Cached>>,
+    /// Per key, the `stale_at_ms` of the last token DingTalk refused: a stored token no
+    /// newer than that is as bad (a restarted store may hand back an old one).
+    refused: RwLock<HashMap<String, u64>>,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     margin: Duration,
     owner: String,
@@ -68,6 +73,7 @@ impl TokenCache {
     pub(crate) fn new(margin: Duration) -> TokenCache {
         TokenCache {
             local: RwLock::default(),
+            refused: RwLock::default(),
             flights: Mutex::default(),
             margin,
             owner: format!(
@@ -157,19 +163,20 @@ impl TokenCache {
                 match lifetimes(f.expire_in, self.margin) {
                     Some((stale, life)) => {
                         let now = Instant::now();
+                        let stored = StoredToken {
+                            token: f.token.expose().to_owned(),
+                            stale_at_ms: now_ms() + stale.as_millis() as u64,
+                            expires_at_ms: now_ms() + life.as_millis() as u64,
+                        };
                         self.remember(
                             key,
                             Cached {
                                 token: f.token.clone(),
                                 stale_at: now + stale,
                                 expires_at: now + life,
+                                stale_at_ms: stored.stale_at_ms,
                             },
                         );
-                        let stored = StoredToken {
-                            token: f.token.expose().to_owned(),
-                            stale_at_ms: now_ms() + stale.as_millis() as u64,
-                            expires_at_ms: now_ms() + life.as_millis() as u64,
-                        };
                         if let Ok(json) = serde_json::to_string(&stored)
                             && let Err(e) = store.set(&store_key, json, Some(life)).await
                         {
@@ -205,17 +212,25 @@ impl TokenCache {
         };
         let stored: StoredToken = serde_json::from_str(&json).ok()?;
         let now = now_ms();
-        if stored.stale_at_ms <= now {
+        let key = store_key.trim_start_matches("dingscope:token:");
+        let refused = self
+            .refused
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied();
+        if stored.stale_at_ms <= now || refused.is_some_and(|r| stored.stale_at_ms <= r) {
             return None;
         }
         let at = |ms: u64| Instant::now() + Duration::from_millis(ms.saturating_sub(now));
         let token = Secret::new(stored.token);
         self.remember(
-            store_key.trim_start_matches("dingscope:token:"),
+            key,
             Cached {
                 token: token.clone(),
                 stale_at: at(stored.stale_at_ms),
                 expires_at: at(stored.expires_at_ms),
+                stale_at_ms: stored.stale_at_ms,
             },
         );
         Some(token)
@@ -225,7 +240,10 @@ impl TokenCache {
     pub(crate) async fn invalidate(&self, key: &str, bad: &Secret, store: &dyn Store) {
         {
             let mut map = self.local.write().unwrap_or_else(|e| e.into_inner());
-            if map.get(key).is_some_and(|c| &c.token == bad) {
+            if let Some(c) = map.get(key).filter(|c| &c.token == bad) {
+                let mut refused = self.refused.write().unwrap_or_else(|e| e.into_inner());
+                let r = refused.entry(key.to_owned()).or_default();
+                *r = (*r).max(c.stale_at_ms);
                 map.remove(key);
             }
         }

@@ -1,0 +1,187 @@
+//! The Redis store against a real `redis-server` on 127.0.0.1, started by the test. Without
+//! one installed, each test says so and is skipped; everything else still runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dingscope::client::{App, DingTalk, RedisStore, Retry, Store};
+use dingscope::{Error, Secret};
+use dingscope_mock::MockDingTalk;
+use dingscope_tests::redis_or_skip;
+use serde_json::Value;
+
+const SUITE: &str = "suite-key";
+const SUITE_SECRET: &str = "suite-secret-redis";
+const CORP: &str = "dingcorp1";
+const DISMISSIONS: &str = "/v1.0/hrm/employees/dismissions";
+
+async fn mock() -> MockDingTalk {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_suite(SUITE, SUITE_SECRET);
+    mock.push_suite_ticket(SUITE, "ticket-1");
+    mock.authorize_corp(SUITE, CORP);
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    mock
+}
+
+/// One "process": its own client and caches, sharing the Redis store.
+fn instance(mock: &MockDingTalk, redis: &str) -> DingTalk {
+    DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .store(Arc::new(RedisStore::open(redis).unwrap()))
+        .retry(Retry {
+            attempts: 3,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+        })
+        .build()
+        .unwrap()
+}
+
+async fn call(dt: &DingTalk) -> Result<Value, Error> {
+    dt.corp(CORP)
+        .get(DISMISSIONS)
+        .query("maxResults", 10)
+        .send()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_token_per_expiry() {
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    let a = instance(&mock, &server.url());
+    let b = instance(&mock, &server.url());
+    a.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    a.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    b.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    for round in 1..=3u64 {
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let dt = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tasks.push(tokio::spawn(async move { call(&dt).await.map(|_| ()) }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(mock.token_requests(), round, "one token request per expiry");
+        mock.expire_all_tokens();
+    }
+}
+
+#[tokio::test]
+async fn the_suite_ticket_is_shared_replaced_and_never_expires() {
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    let a = instance(&mock, &server.url());
+    a.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    // Another instance, which never saw the push, uses the stored ticket.
+    let b = instance(&mock, &server.url());
+    b.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&b).await.unwrap();
+    // A newer push replaces the older ticket everywhere.
+    mock.push_suite_ticket(SUITE, "ticket-2");
+    b.set_suite_ticket(Secret::new("ticket-2")).await.unwrap();
+    let c = instance(&mock, &server.url());
+    c.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    mock.expire_all_tokens();
+    call(&c).await.unwrap();
+    let raw = RedisStore::open(&server.url()).unwrap();
+    assert_eq!(
+        raw.get("dingscope:ticket:suite-key")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("ticket-2")
+    );
+    let client = redis_raw_pttl(&server.url(), "dingscope:ticket:suite-key").await;
+    assert_eq!(client, -1, "the ticket has no expiry of its own");
+}
+
+async fn redis_raw_pttl(url: &str, key: &str) -> i64 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("redis://").trim_end_matches('/');
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let cmd = format!("*2\r\n$4\r\nPTTL\r\n${}\r\n{key}\r\n", key.len());
+    s.write_all(cmd.as_bytes()).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).await.unwrap();
+    let reply = std::str::from_utf8(&buf[..n]).unwrap();
+    reply.trim_start_matches(':').trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn locks_belong_to_their_holder_and_expire() {
+    let server = redis_or_skip!();
+    let s = RedisStore::open(&server.url()).unwrap();
+    assert!(
+        s.try_lock("l", "a", Duration::from_millis(200))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.try_lock("l", "b", Duration::from_millis(200))
+            .await
+            .unwrap()
+    );
+    s.unlock("l", "b").await.unwrap();
+    assert!(
+        !s.try_lock("l", "b", Duration::from_millis(200))
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        s.try_lock("l", "b", Duration::from_secs(5)).await.unwrap(),
+        "a crashed holder's lock expires"
+    );
+    s.unlock("l", "b").await.unwrap();
+    assert!(s.try_lock("l", "a", Duration::from_secs(5)).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_keep_working_while_redis_is_down() {
+    let mut server = redis_or_skip!();
+    let mock = mock().await;
+    let dt = instance(&mock, &server.url());
+    dt.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    dt.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&dt).await.unwrap();
+    server.stop();
+    // The in-process layer carries on: cached token and grant, then a new token with the
+    // ticket this process kept.
+    call(&dt).await.unwrap();
+    mock.expire_all_tokens();
+    call(&dt).await.unwrap();
+    // A ticket pushed while Redis is down is kept, and written once Redis is back.
+    mock.push_suite_ticket(SUITE, "ticket-2");
+    dt.set_suite_ticket(Secret::new("ticket-2")).await.unwrap();
+    server.restart().unwrap();
+    mock.expire_all_tokens();
+    call(&dt).await.unwrap();
+    let raw = RedisStore::open(&server.url()).unwrap();
+    let mut stored = None;
+    for _ in 0..50 {
+        stored = raw.get("dingscope:ticket:suite-key").await.ok().flatten();
+        if stored.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored.as_deref(), Some("ticket-2"));
+}
