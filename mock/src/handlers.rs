@@ -287,6 +287,7 @@ fn mock_open_auth(state: &mut State, body: &Value) -> Answer {
                 .extend(codes);
             let code = state.next_id("code");
             state.auth_codes.insert(code.clone(), (corp, user));
+            state.issued_codes.push(code.clone());
             Answer::json(200, json!({"status": "ok", "result": {"authCode": code}}))
         }
         _ => Answer::json(

@@ -181,6 +181,7 @@ impl MockDingTalk {
             let code = s.next_id("code");
             s.auth_codes
                 .insert(code.clone(), (corp_id.to_owned(), user.to_owned()));
+            s.issued_codes.push(code.clone());
             code
         })
     }
@@ -209,6 +210,21 @@ impl MockDingTalk {
     pub fn expire_all_tokens(&self) {
         let now = std::time::Instant::now();
         self.with(|s| s.tokens.values_mut().for_each(|t| t.expires_at = now));
+    }
+
+    /// Every access token, refresh token and auth code the mock has issued, for tests that
+    /// prove none of them leaks.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.with(|s| {
+            s.tokens
+                .keys()
+                .chain(s.refresh_tokens.keys())
+                .chain(s.auth_codes.keys())
+                .cloned()
+                .chain(s.issued_codes.iter().cloned())
+                .chain(s.issued_refresh.iter().cloned())
+                .collect()
+        })
     }
 
     /// Requests received by the token endpoints.

@@ -87,6 +87,10 @@ pub(crate) struct State {
     pub user_grants: HashMap<(String, String), BTreeSet<String>>,
     /// One-time auth codes from openAuth type 0: code -> (corp, user).
     pub auth_codes: HashMap<String, (String, String)>,
+    /// Every refresh token ever issued, rotated away or not.
+    pub issued_refresh: Vec<String>,
+    /// Every auth code ever issued, used or not.
+    pub issued_codes: Vec<String>,
     /// Refresh tokens: token -> (corp, user, client id).
     pub refresh_tokens: HashMap<String, (String, String, String)>,
     pub faults: VecDeque<(Target, Fault)>,

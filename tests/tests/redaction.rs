@@ -1,0 +1,142 @@
+//! Secrets (app and suite secrets, suite tickets, access and refresh tokens, auth codes)
+//! never reach logs, `Debug`, `Display` or errors. Every `tracing` event at every level
+//! is recorded while a whole flow runs, faults included, and searched for each secret.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dingscope::client::{App, DingTalk, Retry};
+use dingscope::{Secret, WithGrantExt};
+use dingscope_mock::{Fault, MockDingTalk, Target};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata, Subscriber, span};
+
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<String>>);
+
+struct Line<'a>(&'a mut String);
+
+impl Visit for Line<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
+
+impl Subscriber for Recorder {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, attrs: &span::Attributes<'_>) -> span::Id {
+        let mut log = self.0.lock().unwrap();
+        attrs.record(&mut Line(&mut log));
+        span::Id::from_u64(1)
+    }
+    fn record(&self, _: &span::Id, values: &span::Record<'_>) {
+        values.record(&mut Line(&mut self.0.lock().unwrap()));
+    }
+    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut log = self.0.lock().unwrap();
+        let _ = write!(
+            log,
+            "\n{} {}",
+            event.metadata().level(),
+            event.metadata().target()
+        );
+        event.record(&mut Line(&mut log));
+    }
+    fn enter(&self, _: &span::Id) {}
+    fn exit(&self, _: &span::Id) {}
+}
+
+#[tokio::test]
+async fn no_secret_in_any_log_or_error() {
+    let recorder = Recorder::default();
+    tracing::subscriber::set_global_default(recorder.clone()).unwrap();
+    let suite_secret = "SUITE-SECRET-4f2a";
+    let ticket = "SUITE-TICKET-9c1d";
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_suite("suite", suite_secret);
+    mock.push_suite_ticket("suite", ticket);
+    mock.authorize_corp("suite", "corp");
+    mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
+    let dt = DingTalk::builder(App::isv("suite", Secret::new(suite_secret)))
+        .api_base(mock.base_url())
+        .oapi_base(mock.base_url())
+        .retry(Retry {
+            attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        })
+        .build()
+        .unwrap();
+    let mut printed = String::new();
+    dt.set_suite_ticket(Secret::new(ticket)).await.unwrap();
+    let corp = dt.corp("corp");
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let get = || {
+        corp.get("/v1.0/hrm/employees/dismissions")
+            .send::<serde_json::Value>()
+    };
+    get().await.unwrap();
+    for fault in [
+        Fault::Throttle,
+        Fault::Status(500),
+        Fault::ExpiredToken,
+        Fault::MalformedJson,
+        Fault::BanPage,
+    ] {
+        mock.inject(Target::Api, fault);
+        if let Err(e) = get().await {
+            let _ = write!(printed, "{e} {e:?}");
+        }
+    }
+    mock.inject(Target::Token, Fault::RejectCredentials);
+    mock.expire_all_tokens();
+    if let Err(e) = get().await {
+        let _ = write!(printed, "{e} {e:?}");
+    }
+    mock.inject(Target::Token, Fault::ExpireIn(0));
+    let _ = get().await;
+    let code = mock.grant_user("corp", "u1", ["Contact.User.Read", "snsapi_base"]);
+    let user = dt.user("corp", "u1");
+    user.exchange_code(Secret::new(code.clone())).await.unwrap();
+    user.refresh_user_grant().await.unwrap();
+    mock.expire_all_tokens();
+    let _: serde_json::Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
+    // Old API: the token travels in the query string.
+    mock.inject(Target::Api, Fault::Status(503));
+    let old = corp
+        .post("/topapi/smartwork/hrm/employee/querydimission")
+        .json(&serde_json::json!({"offset": 0, "size": 5}))
+        .send::<serde_json::Value>()
+        .with_grant(&dingscope::Grant::application(["qyapi_hrm_read_user"]))
+        .await;
+    let _ = write!(printed, "{old:?} {dt:?} {corp:?} {user:?}");
+
+    let log = recorder.0.lock().unwrap().clone();
+    assert!(
+        log.lines().count() > 5,
+        "the recorder saw the retries and refreshes:\n{log}"
+    );
+    for secret in [suite_secret, ticket, &code] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+        assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+    }
+    let issued = mock.issued_secrets();
+    assert!(
+        issued.len() >= 6,
+        "tokens, refresh tokens and codes were issued: {issued:?}"
+    );
+    for secret in &issued {
+        assert!(
+            !log.contains(secret.as_str()),
+            "{secret} in the log:\n{log}"
+        );
+        assert!(
+            !printed.contains(secret.as_str()),
+            "{secret} printed:\n{printed}"
+        );
+    }
+}
