@@ -260,3 +260,29 @@ async fn every_receiver_kind_is_checked() {
     let d = denied(Api(1).async_ref().await.unwrap_err());
     assert_eq!(d.function(), "behaviour::Api::async_ref");
 }
+
+#[requires_scope("snsapi_base")]
+fn which_requirement_sync() -> Result<Option<&'static str>, dingscope::Error> {
+    Ok(dingscope::current_requirement().map(|r| r.function()))
+}
+
+#[requires_scope("snsapi_base")]
+async fn which_requirement_async() -> Result<(Option<&'static str>, Option<&'static str>), dingscope::Error> {
+    let before = dingscope::current_requirement().map(|r| r.function());
+    // Another annotated function runs and returns in between: ours is back afterwards.
+    let _ = which_requirement_sync();
+    tokio::task::yield_now().await;
+    let after = dingscope::current_requirement().map(|r| r.function());
+    Ok((before, after))
+}
+
+#[tokio::test]
+async fn the_running_function_is_known_to_the_client() {
+    let g = Grant::application(["snsapi_base"]);
+    assert_eq!(g.run(which_requirement_sync).unwrap(), Some("behaviour::which_requirement_sync"));
+    assert!(dingscope::current_requirement().is_none());
+    let (before, after) = which_requirement_async().with_grant(&g).await.unwrap();
+    assert_eq!(before, Some("behaviour::which_requirement_async"));
+    assert_eq!(after, Some("behaviour::which_requirement_async"));
+    assert!(dingscope::current_requirement().is_none());
+}
