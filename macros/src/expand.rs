@@ -87,7 +87,7 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
     });
     let new_body = match async_trait_block(sig, &stmts) {
         Some((mut block, ret_span)) => {
-            let prelude = prelude(&args, tracking.as_ref(), ret_span);
+            let prelude = prelude(&args, tracking.as_ref(), ret_span, sig.ident.span());
             inject(&mut block, prelude)?;
             let stmts = &block.stmts;
             quote!(#(#stmts)*)
@@ -97,7 +97,7 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
                 ReturnType::Type(_, ty) => ty.span(),
                 ReturnType::Default => sig.paren_token.span.close(),
             };
-            let prelude = prelude(&args, tracking.as_ref(), ret_span);
+            let prelude = prelude(&args, tracking.as_ref(), ret_span, sig.ident.span());
             let body = if sig.asyncness.is_some() {
                 in_requirement_async(&sig.output, stmts)
             } else {
@@ -119,7 +119,12 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
 }
 
 /// The statements inserted at the top of the body.
-fn prelude(args: &Args, tracking: Option<&TokenStream>, ret_span: Span) -> TokenStream {
+fn prelude(
+    args: &Args,
+    tracking: Option<&TokenStream>,
+    ret_span: Span,
+    name_span: Span,
+) -> TokenStream {
     let groups = args.groups.iter().map(|g| {
         let codes = g.codes.iter().map(|c| &c.value);
         match g.kind {
@@ -143,6 +148,7 @@ fn prelude(args: &Args, tracking: Option<&TokenStream>, ret_span: Span) -> Token
     let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
     let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
     let env = crate::decls::ENV;
+    let line = quote_spanned!(name_span=> ::core::line!());
     quote! {
         #tracking
         const _: ::core::option::Option<&str> = ::core::option_env!(#env);
@@ -150,7 +156,16 @@ fn prelude(args: &Args, tracking: Option<&TokenStream>, ret_span: Span) -> Token
             ::dingscope::__private::function_name(::dingscope::__private::type_name_of_val(&__dingscope_fn))
         }
         static __DINGSCOPE_REQUIREMENT: ::dingscope::__private::Requirement =
-            ::dingscope::__private::Requirement::__with_name_fn(__dingscope_fn, &[#(#groups),*], #auth);
+            ::dingscope::__private::Requirement::__annotated(
+                __dingscope_fn,
+                ::core::file!(),
+                #line,
+                &[#(#groups),*],
+                #auth,
+            );
+        ::dingscope::__private::inventory::submit! {
+            ::dingscope::__private::Registered(&__DINGSCOPE_REQUIREMENT)
+        }
         if let ::core::result::Result::Err(#denied) = ::dingscope::__private::check(&__DINGSCOPE_REQUIREMENT) {
             #[allow(unreachable_code)]
             return #deny;

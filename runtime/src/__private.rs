@@ -4,6 +4,12 @@ pub use crate::context::{InRequirement, InRequirementFuture};
 pub use crate::requirement::{Group, Requirement};
 pub use crate::scope::AuthType;
 pub use core::any::type_name_of_val;
+pub use inventory;
+
+/// One annotated function, as compiled: collected at run time by [`crate::registry`].
+pub struct Registered(pub &'static Requirement);
+
+inventory::collect!(Registered);
 pub use core::result::Result::Err;
 
 /// Return types that can carry a permission denial out of an annotated function.

@@ -46,6 +46,7 @@ mod context;
 mod error;
 mod grant;
 mod mask;
+pub mod registry;
 mod requirement;
 mod scope;
 mod secret;

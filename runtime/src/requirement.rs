@@ -98,6 +98,8 @@ enum Name {
 #[derive(Clone, Copy)]
 pub struct Requirement {
     name: Name,
+    /// Where the function is declared: `file!()` and the line of its name.
+    location: Option<(&'static str, u32)>,
     groups: &'static [Group],
     auth: Option<AuthType>,
     /// Union of the single-code groups' masks.
@@ -114,19 +116,26 @@ impl Requirement {
         groups: &'static [Group],
         auth: Option<AuthType>,
     ) -> Requirement {
-        Requirement::build(Name::Static(function), groups, auth)
+        Requirement::build(Name::Static(function), None, groups, auth)
     }
 
     #[doc(hidden)]
-    pub const fn __with_name_fn(
+    pub const fn __annotated(
         function: fn() -> &'static str,
+        file: &'static str,
+        line: u32,
         groups: &'static [Group],
         auth: Option<AuthType>,
     ) -> Requirement {
-        Requirement::build(Name::Fn(function), groups, auth)
+        Requirement::build(Name::Fn(function), Some((file, line)), groups, auth)
     }
 
-    const fn build(name: Name, groups: &'static [Group], auth: Option<AuthType>) -> Requirement {
+    const fn build(
+        name: Name,
+        location: Option<(&'static str, u32)>,
+        groups: &'static [Group],
+        auth: Option<AuthType>,
+    ) -> Requirement {
         let mut all = Mask::EMPTY;
         let mut exact = true;
         let mut any_of = false;
@@ -143,6 +152,7 @@ impl Requirement {
         }
         Requirement {
             name,
+            location,
             groups,
             auth,
             all,
@@ -157,6 +167,12 @@ impl Requirement {
             Name::Static(s) => s,
             Name::Fn(f) => f(),
         }
+    }
+
+    /// Where an annotated function is declared: its file as `file!()` gives it, and the
+    /// line of its name.
+    pub fn location(&self) -> Option<(&'static str, u32)> {
+        self.location
     }
 
     /// The groups; each must be satisfied.

@@ -267,7 +267,8 @@ fn which_requirement_sync() -> Result<Option<&'static str>, dingscope::Error> {
 }
 
 #[requires_scope("snsapi_base")]
-async fn which_requirement_async() -> Result<(Option<&'static str>, Option<&'static str>), dingscope::Error> {
+async fn which_requirement_async()
+-> Result<(Option<&'static str>, Option<&'static str>), dingscope::Error> {
     let before = dingscope::current_requirement().map(|r| r.function());
     // Another annotated function runs and returns in between: ours is back afterwards.
     let _ = which_requirement_sync();
@@ -279,10 +280,35 @@ async fn which_requirement_async() -> Result<(Option<&'static str>, Option<&'sta
 #[tokio::test]
 async fn the_running_function_is_known_to_the_client() {
     let g = Grant::application(["snsapi_base"]);
-    assert_eq!(g.run(which_requirement_sync).unwrap(), Some("behaviour::which_requirement_sync"));
+    assert_eq!(
+        g.run(which_requirement_sync).unwrap(),
+        Some("behaviour::which_requirement_sync")
+    );
     assert!(dingscope::current_requirement().is_none());
     let (before, after) = which_requirement_async().with_grant(&g).await.unwrap();
     assert_eq!(before, Some("behaviour::which_requirement_async"));
     assert_eq!(after, Some("behaviour::which_requirement_async"));
     assert!(dingscope::current_requirement().is_none());
+}
+
+#[test]
+fn the_registry_holds_every_compiled_annotated_function() {
+    let mine: Vec<_> = dingscope::registry::of_crate("behaviour").collect();
+    let names: Vec<&str> = mine.iter().map(|r| r.function()).collect();
+    for f in [
+        "behaviour::read_hrm",
+        "behaviour::Api::by_ref",
+        "<behaviour::Api as behaviour::Directory>::lookup",
+    ] {
+        assert!(names.contains(&f), "{f} missing from {names:?}");
+    }
+    let read_hrm = mine
+        .iter()
+        .find(|r| r.function() == "behaviour::read_hrm")
+        .unwrap();
+    let (file, line) = read_hrm.location().unwrap();
+    assert!(file.ends_with("tests/behaviour.rs"), "{file}");
+    let source = include_str!("behaviour.rs");
+    let at = source.lines().nth(line as usize - 1).unwrap();
+    assert!(at.contains("fn read_hrm"), "line {line} is {at:?}");
 }

@@ -1,7 +1,10 @@
 use dingscope::requires_scope;
 
+#[derive(Debug)]
+pub struct MyError;
+
 #[requires_scope("Contact.User.Read")]
-async fn f() -> Result<(), String> {
+async fn f() -> Result<(), MyError> {
     Ok(())
 }
 
