@@ -13,7 +13,7 @@
 //! `cargo run -p dingscope-examples --example quickstart`
 
 use dingscope::client::OpenAuthStatus;
-use dingscope_examples::{all_dismissed, my_profile, setup};
+use dingscope_examples::{all_dismissed, my_profile, scopes, setup};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,6 +23,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => println!("DingTalk: the real one, corp {}", s.corp_id),
     }
     let corp = s.dt.corp(&s.corp_id);
+    println!(
+        "the code's manifest: rpcScope {:?}, application {:?}, delegated {:?} + fieldScope {:?}",
+        scopes::RPC_SCOPE,
+        scopes::RPC_SCOPE_APPLICATION,
+        scopes::RPC_SCOPE_DELEGATED,
+        scopes::FIELD_SCOPE_DELEGATED
+    );
 
     // 1. Nothing granted yet: the call is denied before any request is sent.
     let err = corp.run(all_dismissed(&corp)).await?.unwrap_err();

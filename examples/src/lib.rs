@@ -2,7 +2,13 @@
 //! setup that points them at the embedded mock DingTalk or, given credentials, the real one.
 
 use dingscope::client::{App, Corp, DingTalk};
-use dingscope::{Error, Secret, requires_scope};
+use dingscope::{Error, Grant, Secret, requires_scope};
+
+/// The scope manifest of this crate, collected by `build.rs`: `RPC_SCOPE` is what the
+/// front end passes to openAuth.
+pub mod scopes {
+    dingscope::include_manifest!();
+}
 use dingscope_mock::MockDingTalk;
 use serde::Deserialize;
 
@@ -43,6 +49,20 @@ pub async fn all_dismissed(corp: &Corp) -> Result<Vec<String>, Error> {
         }
         next = page.next_token;
     }
+}
+
+/// How many employees have left. Either code will do: DingTalk's current docs name
+/// `qyapi_hrm_read_user`, the developerpedia example `Pro.HrmDismission.ReadWrite`. The
+/// manifest resolves the choice to the code other functions need anyway.
+#[requires_scope(any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"))]
+pub async fn count_dismissed(corp: &Corp) -> Result<usize, Error> {
+    Ok(all_dismissed(corp).await?.len())
+}
+
+/// What the signed-in user granted, from `GET /v1.0/oauth2/authRules/user`.
+#[requires_scope("snsapi_base", auth = delegated)]
+pub async fn my_grant(user: &Corp) -> Result<Grant, Error> {
+    user.refresh_user_grant().await
 }
 
 /// The signed-in user's profile; the mobile number comes only with the field grant.

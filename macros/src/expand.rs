@@ -7,12 +7,12 @@ use syn::{
     Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
 };
 
-use crate::args::{self, Args, Auth, Kind};
-use crate::decls;
-use crate::diag::Errors;
 use crate::endpoints;
 use crate::item::{Func, not_a_function, split_inner_attrs};
 use crate::validate;
+use dingscope_build::attr::{self as args, Args, Auth, Kind};
+use dingscope_build::decls;
+use dingscope_build::diag::Errors;
 
 /// The whole expansion; on any error, the errors plus the item as written.
 pub(crate) fn requires_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -147,7 +147,7 @@ fn prelude(
     };
     let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
     let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
-    let env = crate::decls::ENV;
+    let env = dingscope_build::decls::ENV;
     let line = quote_spanned!(name_span=> ::core::line!());
     quote! {
         #tracking

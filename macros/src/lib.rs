@@ -5,9 +5,6 @@
 
 #![warn(missing_docs)]
 
-mod args;
-mod decls;
-mod diag;
 mod endpoints;
 mod expand;
 mod item;

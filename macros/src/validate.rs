@@ -7,9 +7,9 @@ use dingscope_catalog::{Kind as CatalogKind, check_grammar, lookup, suggest};
 use proc_macro2::Span;
 use syn::Error;
 
-use crate::args::{Args, Kind};
-use crate::decls::Declarations;
-use crate::diag::Errors;
+use dingscope_build::attr::{Args, Kind};
+use dingscope_build::decls::Declarations;
+use dingscope_build::diag::Errors;
 
 /// Checks every code; each mistake is reported at its literal.
 pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Errors) {

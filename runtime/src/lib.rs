@@ -45,6 +45,7 @@ pub mod client;
 mod context;
 mod error;
 mod grant;
+pub mod manifest;
 mod mask;
 pub mod registry;
 mod requirement;

@@ -20,8 +20,8 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 /// The environment variable that names another declarations file.
-pub(crate) const ENV: &str = "DINGSCOPE_DECLARATIONS";
-pub(crate) const FILE_NAME: &str = "dingscope.toml";
+pub const ENV: &str = "DINGSCOPE_DECLARATIONS";
+pub const FILE_NAME: &str = "dingscope.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,9 +30,9 @@ struct File {
     applied: Applied,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Applied {
+pub struct Applied {
     #[serde(default)]
     pub application: Vec<String>,
     #[serde(default)]
@@ -42,24 +42,24 @@ pub(crate) struct Applied {
 }
 
 impl Applied {
-    pub(crate) fn rpc_contains(&self, code: &str) -> bool {
+    pub fn rpc_contains(&self, code: &str) -> bool {
         self.application
             .iter()
             .chain(&self.delegated)
             .any(|c| c == code)
     }
 
-    pub(crate) fn field_contains(&self, code: &str) -> bool {
+    pub fn field_contains(&self, code: &str) -> bool {
         self.field.iter().any(|c| c == code)
     }
 
-    pub(crate) fn contains(&self, code: &str) -> bool {
+    pub fn contains(&self, code: &str) -> bool {
         self.rpc_contains(code) || self.field_contains(code)
     }
 }
 
 /// A declarations file that was found and read.
-pub(crate) struct Declarations {
+pub struct Declarations {
     /// Absolute, for `include_bytes!`.
     pub path: PathBuf,
     /// Relative to the crate root where possible, for messages.
@@ -70,7 +70,7 @@ pub(crate) struct Declarations {
 type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<Declarations>)>>;
 
 /// Where the declarations file is expected.
-pub(crate) fn location() -> Option<PathBuf> {
+pub fn location() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         return Some(match std::env::var_os("CARGO_MANIFEST_DIR") {
@@ -82,9 +82,13 @@ pub(crate) fn location() -> Option<PathBuf> {
 }
 
 /// The crate's declarations file, if it has one.
-pub(crate) fn load() -> Option<Arc<Declarations>> {
+pub fn load() -> Option<Arc<Declarations>> {
+    load_from(location()?)
+}
+
+/// The declarations file at `path`, if there is one; read again only when it changes.
+pub fn load_from(path: PathBuf) -> Option<Arc<Declarations>> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let path = location()?;
     let meta = std::fs::metadata(&path).ok()?;
     let stamp = (meta.modified().ok(), meta.len());
     let cache = CACHE.get_or_init(Default::default);
@@ -111,7 +115,7 @@ pub(crate) fn load() -> Option<Arc<Declarations>> {
 }
 
 /// Parses and checks a declarations file's text.
-pub(crate) fn parse(text: &str) -> Result<Applied, String> {
+pub fn parse(text: &str) -> Result<Applied, String> {
     let file: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
     let a = file.applied;
     let mut problems = Vec::new();

@@ -18,36 +18,36 @@ use syn::{Error, Ident, Lit, LitStr};
 
 use crate::diag::Errors;
 
-pub(crate) const ARGUMENTS: &str = "`any(...)`, `field(...)`, `auth = ...`, `endpoint_check = ...`";
+pub const ARGUMENTS: &str = "`any(...)`, `field(...)`, `auth = ...`, `endpoint_check = ...`";
 const NAMES: &[&str] = &["any", "field", "auth", "endpoint_check"];
-pub(crate) const EXAMPLE: &str = "#[requires_scope(\"Contact.User.Read\")]";
+pub const EXAMPLE: &str = "#[requires_scope(\"Contact.User.Read\")]";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
     Rpc,
     Field,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Auth {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Auth {
     Delegated,
     Application,
 }
 
 /// One code as written.
 #[derive(Clone)]
-pub(crate) struct Code {
+pub struct Code {
     pub value: String,
     pub lit: LitStr,
 }
 
 /// One requirement: a code, or alternatives.
-pub(crate) struct Group {
+pub struct Group {
     pub kind: Kind,
     pub codes: Vec<Code>,
 }
 
-pub(crate) struct Args {
+pub struct Args {
     pub groups: Vec<Group>,
     pub auth: Option<Auth>,
     pub endpoint_check: bool,
@@ -55,7 +55,7 @@ pub(crate) struct Args {
 
 /// Parses the arguments. Errors go to `errors`; what did parse is returned, so that
 /// later checks can still report their own mistakes.
-pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
     let mut args = Args {
         groups: Vec::new(),
         auth: None,

@@ -1,0 +1,155 @@
+//! Build-time support for [dingscope](https://docs.rs/dingscope): the scope manifest.
+//!
+//! The manifest collects every `#[requires_scope]` of a crate, following its module tree
+//! (inline modules, `mod x;` files, `#[path]`) and honouring `#[cfg]` as the build sees it.
+//! In `build.rs`:
+//!
+//! ```no_run
+//! fn main() {
+//!     // Also write dingscope.json, dingscope.ts and dingscope.md for the front end and
+//!     // the developer console; each is written only when its content changes.
+//!     dingscope_build::Build::new().files("frontend/src/generated").run();
+//! }
+//! ```
+//!
+//! and in the crate, `dingscope::include_manifest!();` defines `RPC_SCOPE`, `FIELD_SCOPE`,
+//! both split by authorization type, `DECLARATIONS` and `CODES`.
+//!
+//! The `dingscope` command (also `cargo dingscope`) prints manifests, explains codes, and
+//! checks for drift in CI.
+
+#![warn(missing_docs)]
+
+#[doc(hidden)]
+pub mod attr;
+pub mod cfg;
+pub mod cli;
+#[doc(hidden)]
+pub mod decls;
+#[doc(hidden)]
+pub mod diag;
+pub mod manifest;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+
+pub use cfg::Cfg;
+pub use manifest::Manifest;
+pub use scan::{Declaration, Scan, ScanError};
+
+/// The files [`Build::files`] and `dingscope manifest --out-dir` write.
+pub const FILES: [&str; 3] = ["dingscope.json", "dingscope.ts", "dingscope.md"];
+
+/// The file `include_manifest!` includes, in `OUT_DIR`.
+pub const RUST_FILE: &str = "dingscope_manifest.rs";
+
+/// Scans the crate at `dir` and reads its declarations file.
+pub fn load(dir: &Path, krate: &str, cfg: &Cfg) -> Result<Manifest, ScanError> {
+    let scan = scan::scan_crate(dir, krate, cfg)?;
+    let applied = match decls::load_from(declarations_path(dir)) {
+        None => None,
+        Some(d) => match &d.applied {
+            Ok(a) => Some(a.clone()),
+            Err(e) => {
+                return Err(ScanError(format!(
+                    "invalid declarations file {}: {e}",
+                    d.path.display()
+                )));
+            }
+        },
+    };
+    Ok(Manifest::new(krate, scan, applied))
+}
+
+/// The declarations file of the crate at `dir`: `DINGSCOPE_DECLARATIONS` (relative to
+/// `dir`) if set, else `dir/dingscope.toml`.
+pub fn declarations_path(dir: &Path) -> PathBuf {
+    match std::env::var_os(decls::ENV).filter(|v| !v.is_empty()) {
+        Some(p) => dir.join(p),
+        None => dir.join(decls::FILE_NAME),
+    }
+}
+
+/// The contents of each of [`FILES`].
+pub fn render_files(m: &Manifest) -> [(&'static str, String); 3] {
+    [
+        (FILES[0], m.to_json()),
+        (FILES[1], m.to_typescript()),
+        (FILES[2], m.to_markdown()),
+    ]
+}
+
+/// Writes `content` to `path` unless it already holds exactly that; `true` if written.
+pub fn write_if_changed(path: &Path, content: &str) -> std::io::Result<bool> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == content) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, content)?;
+    Ok(true)
+}
+
+/// The manifest step of a build script.
+#[derive(Debug, Default)]
+pub struct Build {
+    files: Option<PathBuf>,
+}
+
+impl Build {
+    /// Writes only the Rust file for `include_manifest!`.
+    pub fn new() -> Build {
+        Build::default()
+    }
+
+    /// Also writes [`FILES`] into `dir` (relative to the crate root), each only when its
+    /// content changes.
+    pub fn files(mut self, dir: impl Into<PathBuf>) -> Build {
+        self.files = Some(dir.into());
+        self
+    }
+
+    /// Runs; on failure, prints the error and exits, failing the build.
+    pub fn run(self) -> Manifest {
+        match self.try_run() {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("error: dingscope manifest: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// Runs, and says what went wrong if it fails.
+    pub fn try_run(self) -> Result<Manifest, ScanError> {
+        let var = |k: &str| {
+            std::env::var(k)
+                .map_err(|_| ScanError(format!("{k} is not set: run this from build.rs")))
+        };
+        let dir = PathBuf::from(var("CARGO_MANIFEST_DIR")?);
+        let out = PathBuf::from(var("OUT_DIR")?);
+        let krate = var("CARGO_CRATE_NAME")
+            .or_else(|_| var("CARGO_PKG_NAME").map(|n| n.replace('-', "_")))?;
+        let m = load(&dir, &krate, &Cfg::from_env())?;
+        for f in &m.scan.files {
+            println!("cargo:rerun-if-changed={}", f.display());
+        }
+        println!(
+            "cargo:rerun-if-changed={}",
+            declarations_path(&dir).display()
+        );
+        println!("cargo:rerun-if-env-changed={}", decls::ENV);
+        for w in &m.scan.warnings {
+            println!("cargo:warning=dingscope manifest: {w}");
+        }
+        let io = |e: std::io::Error| ScanError(format!("cannot write the manifest: {e}"));
+        write_if_changed(&out.join(RUST_FILE), &m.to_rust()).map_err(io)?;
+        if let Some(files) = &self.files {
+            for (name, content) in render_files(&m) {
+                write_if_changed(&dir.join(files).join(name), &content).map_err(io)?;
+            }
+        }
+        Ok(m)
+    }
+}
