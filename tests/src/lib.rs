@@ -95,3 +95,26 @@ macro_rules! redis_or_skip {
         }
     };
 }
+
+/// This crate's scope manifest, for the agreement test.
+pub mod scopes {
+    dingscope::include_manifest!();
+}
+
+/// Scanned and compiled: the manifest and the registry agree on it.
+#[dingscope::requires_scope("qyapi_hrm_read_user")]
+pub fn scanned() -> Result<(), dingscope::Error> {
+    Ok(())
+}
+
+macro_rules! generated {
+    ($name:ident) => {
+        /// Compiled, but invisible to a source scan.
+        #[dingscope::requires_scope("qyapi_hrm_read_user")]
+        pub fn $name() -> Result<(), dingscope::Error> {
+            Ok(())
+        }
+    };
+}
+
+generated!(made_by_a_macro);

@@ -1,0 +1,3 @@
+fn main() {
+    dingscope_build::Build::new().run();
+}
