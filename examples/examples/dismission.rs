@@ -3,12 +3,12 @@
 //!
 //! `cargo run -p dingscope-examples --example dismission`
 
-use dingscope::client::{Corp, OpenAuthStatus};
+use dingscope::client::{OpenAuthStatus, Principal};
 use dingscope::{AuthType, Error, OpenAuthRequest, requires_scope};
 use dingscope_examples::{list_dismissed, setup};
 
 #[requires_scope("qyapi_hrm_read_user")]
-async fn details(corp: &Corp, ids: &[String]) -> Result<serde_json::Value, Error> {
+async fn details(corp: &Principal, ids: &[String]) -> Result<serde_json::Value, Error> {
     let list = serde_json::to_string(ids).map_err(|e| Error::Config(e.to_string()))?;
     corp.get("/v1.0/hrm/employees/dimissionInfos")
         .query("userIdList", list)

@@ -1,7 +1,7 @@
 //! The API-call functions the examples share, each declaring what it needs, and the
 //! setup that points them at the embedded mock DingTalk or, given credentials, the real one.
 
-use dingscope::client::{App, Corp, DingTalk};
+use dingscope::client::{App, DingTalk, Principal};
 use dingscope::{Error, Grant, Secret, requires_scope};
 
 /// The scope manifest of this crate, collected by `build.rs`: `RPC_SCOPE` is what the
@@ -28,7 +28,7 @@ pub struct DismissedPage {
 
 /// Lists employees who have left, one page of at most 50.
 #[requires_scope("qyapi_hrm_read_user")]
-pub async fn list_dismissed(corp: &Corp, next_token: u64) -> Result<DismissedPage, Error> {
+pub async fn list_dismissed(corp: &Principal, next_token: u64) -> Result<DismissedPage, Error> {
     corp.get("/v1.0/hrm/employees/dismissions")
         .query("nextToken", next_token)
         .query("maxResults", 50)
@@ -38,7 +38,7 @@ pub async fn list_dismissed(corp: &Corp, next_token: u64) -> Result<DismissedPag
 
 /// Every employee who has left, page by page.
 #[requires_scope("qyapi_hrm_read_user")]
-pub async fn all_dismissed(corp: &Corp) -> Result<Vec<String>, Error> {
+pub async fn all_dismissed(corp: &Principal) -> Result<Vec<String>, Error> {
     let mut ids = Vec::new();
     let mut next = 0;
     loop {
@@ -55,19 +55,19 @@ pub async fn all_dismissed(corp: &Corp) -> Result<Vec<String>, Error> {
 /// `qyapi_hrm_read_user`, the developerpedia example `Pro.HrmDismission.ReadWrite`. The
 /// manifest resolves the choice to the code other functions need anyway.
 #[requires_scope(any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"))]
-pub async fn count_dismissed(corp: &Corp) -> Result<usize, Error> {
+pub async fn count_dismissed(corp: &Principal) -> Result<usize, Error> {
     Ok(all_dismissed(corp).await?.len())
 }
 
 /// What the signed-in user granted, from `GET /v1.0/oauth2/authRules/user`.
 #[requires_scope("snsapi_base", auth = delegated)]
-pub async fn my_grant(user: &Corp) -> Result<Grant, Error> {
+pub async fn my_grant(user: &Principal) -> Result<Grant, Error> {
     user.refresh_user_grant().await
 }
 
 /// The signed-in user's profile; the mobile number comes only with the field grant.
 #[requires_scope("Contact.User.Read", field("Contact.User.mobile"), auth = delegated)]
-pub async fn my_profile(user: &Corp) -> Result<serde_json::Value, Error> {
+pub async fn my_profile(user: &Principal) -> Result<serde_json::Value, Error> {
     user.get("/v1.0/contact/users/me").send().await
 }
 

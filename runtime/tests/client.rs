@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dingscope::client::{App, Corp, DingTalk, OpenAuthStatus, Retry};
+use dingscope::client::{App, DingTalk, OpenAuthStatus, Principal, Retry};
 use dingscope::{AuthType, DenyReason, Error, OpenAuthRequest, Secret, requires_scope};
 use dingscope_mock::{DenialShape, Fault, MockDingTalk, Target};
 use serde_json::Value;
@@ -48,7 +48,7 @@ fn ask(rpc: &str, auth_type: AuthType) -> OpenAuthRequest {
 }
 
 /// The admin grants in openAuth, and the app records the answer.
-async fn grant(mock: &MockDingTalk, corp: &Corp, codes: &[&str]) {
+async fn grant(mock: &MockDingTalk, corp: &Principal, codes: &[&str]) {
     mock.grant_corp(CORP, codes.iter().copied());
     corp.record_open_auth(
         &ask(&codes.join(","), AuthType::Application),
@@ -58,7 +58,7 @@ async fn grant(mock: &MockDingTalk, corp: &Corp, codes: &[&str]) {
     .unwrap();
 }
 
-async fn page(corp: &Corp, next: u64) -> Result<Value, Error> {
+async fn page(corp: &Principal, next: u64) -> Result<Value, Error> {
     corp.get(DISMISSIONS)
         .query("nextToken", next)
         .query("maxResults", 50)
@@ -171,7 +171,7 @@ async fn old_api_denial_and_success() {
 }
 
 #[requires_scope("Contact.User.Read", endpoint_check = false)]
-async fn wrongly_declared(corp: &Corp) -> Result<Value, Error> {
+async fn wrongly_declared(corp: &Principal) -> Result<Value, Error> {
     corp.get("/v1.0/hrm/employees/dismissions").send().await
 }
 

@@ -292,23 +292,23 @@ impl fmt::Debug for DingTalk {
 
 /// Whose grant a token carries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) enum Principal {
+pub(crate) enum Who {
     Corp(String),
     User { corp: String, user: String },
 }
 
-impl Principal {
+impl Who {
     fn key(&self, app: &str) -> String {
         match self {
-            Principal::Corp(c) => format!("{app}:{c}"),
-            Principal::User { corp, user } => format!("{app}:{corp}:{user}"),
+            Who::Corp(c) => format!("{app}:{c}"),
+            Who::User { corp, user } => format!("{app}:{corp}:{user}"),
         }
     }
 
     fn auth_type(&self) -> AuthType {
         match self {
-            Principal::Corp(_) => AuthType::Application,
-            Principal::User { .. } => AuthType::Delegated,
+            Who::Corp(_) => AuthType::Application,
+            Who::User { .. } => AuthType::Delegated,
         }
     }
 }
@@ -429,25 +429,25 @@ impl DingTalk {
     }
 
     /// A corp that authorized the app (application authorization).
-    pub fn corp(&self, corp_id: impl Into<String>) -> Corp {
-        Corp {
+    pub fn corp(&self, corp_id: impl Into<String>) -> Principal {
+        Principal {
             dt: self.clone(),
-            principal: Principal::Corp(corp_id.into()),
+            who: Who::Corp(corp_id.into()),
         }
     }
 
     /// A user of `corp_id`, known to the app as `user` (a unionId, say), for delegated calls.
-    pub fn user(&self, corp_id: impl Into<String>, user: impl Into<String>) -> Corp {
-        Corp {
+    pub fn user(&self, corp_id: impl Into<String>, user: impl Into<String>) -> Principal {
+        Principal {
             dt: self.clone(),
-            principal: Principal::User {
+            who: Who::User {
                 corp: corp_id.into(),
                 user: user.into(),
             },
         }
     }
 
-    pub(crate) async fn grant_of(&self, p: &Principal) -> Result<Grant, Error> {
+    pub(crate) async fn grant_of(&self, p: &Who) -> Result<Grant, Error> {
         let key = p.key(self.client_id());
         if let Some((g, at)) = self
             .inner
@@ -498,7 +498,7 @@ impl DingTalk {
             .insert(key.to_owned(), (g, Instant::now()));
     }
 
-    pub(crate) async fn set_grant(&self, p: &Principal, g: Grant) -> Result<Grant, Error> {
+    pub(crate) async fn set_grant(&self, p: &Who, g: Grant) -> Result<Grant, Error> {
         let key = p.key(self.client_id());
         let codes: Vec<&str> = g.codes().collect();
         let json = serde_json::to_string(&codes).map_err(|e| Error::Config(e.to_string()))?;
@@ -515,17 +515,17 @@ impl DingTalk {
     }
 
     /// The access token for `p`, from the cache or its token endpoint.
-    pub(crate) async fn token(&self, p: &Principal) -> Result<Secret, Error> {
+    pub(crate) async fn token(&self, p: &Who) -> Result<Secret, Error> {
         let key = format!("{}:{}", p.key(self.client_id()), p.auth_type().as_str());
         let store = self.inner.store.clone();
         match p {
-            Principal::Corp(corp) => {
+            Who::Corp(corp) => {
                 self.inner
                     .tokens
                     .get(&key, &*store, || self.fetch_corp_token(corp))
                     .await
             }
-            Principal::User { corp, user } => {
+            Who::User { corp, user } => {
                 self.inner
                     .tokens
                     .get(&key, &*store, || self.refresh_user_token(corp, user))
@@ -534,7 +534,7 @@ impl DingTalk {
         }
     }
 
-    pub(crate) async fn invalidate_token(&self, p: &Principal, bad: &Secret) {
+    pub(crate) async fn invalidate_token(&self, p: &Who, bad: &Secret) {
         let key = format!("{}:{}", p.key(self.client_id()), p.auth_type().as_str());
         self.inner
             .tokens
@@ -704,39 +704,40 @@ impl DingTalk {
     }
 }
 
-/// A corp (application authorization) or one of its users (delegated): its token, its
-/// grant, and API calls made with them.
+/// Who calls DingTalk: a corp that authorized the app (application authorization,
+/// [`DingTalk::corp`]) or one of its users (delegated, [`DingTalk::user`]). Holds the way
+/// to its token and grant, and makes API calls with them.
 #[derive(Clone)]
-pub struct Corp {
+pub struct Principal {
     pub(crate) dt: DingTalk,
-    pub(crate) principal: Principal,
+    pub(crate) who: Who,
 }
 
-impl fmt::Debug for Corp {
+impl fmt::Debug for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Corp")
-            .field("principal", &self.principal)
+        f.debug_struct("Principal")
+            .field("who", &self.who)
             .finish_non_exhaustive()
     }
 }
 
-impl Corp {
+impl Principal {
     /// The corp id.
     pub fn corp_id(&self) -> &str {
-        match &self.principal {
-            Principal::Corp(c) | Principal::User { corp: c, .. } => c,
+        match &self.who {
+            Who::Corp(c) | Who::User { corp: c, .. } => c,
         }
     }
 
     /// Application (a corp) or delegated (a user).
     pub fn auth_type(&self) -> AuthType {
-        self.principal.auth_type()
+        self.who.auth_type()
     }
 
     /// What is granted, as far as the app knows: from openAuth answers, the user grant
     /// query, configuration, and server denials.
     pub async fn grant(&self) -> Result<Grant, Error> {
-        self.dt.grant_of(&self.principal).await
+        self.dt.grant_of(&self.who).await
     }
 
     /// Replaces the known grant (from configuration, say).
@@ -745,7 +746,7 @@ impl Corp {
         codes: I,
     ) -> Result<Grant, Error> {
         self.dt
-            .set_grant(&self.principal, Grant::new(self.auth_type(), codes))
+            .set_grant(&self.who, Grant::new(self.auth_type(), codes))
             .await
     }
 
@@ -765,7 +766,7 @@ impl Corp {
         }
         let current = self.grant().await?;
         let next = self.dt.after_open_auth(&current, requested, status);
-        self.dt.set_grant(&self.principal, next).await
+        self.dt.set_grant(&self.who, next).await
     }
 
     /// The openAuth parameters asking for whatever of `codes` is not granted yet.
@@ -786,7 +787,7 @@ impl Corp {
 
     /// Exchanges openAuth's one-time `authCode` (delegated, type 0) for this user's tokens.
     pub async fn exchange_code(&self, auth_code: Secret) -> Result<(), Error> {
-        let Principal::User { corp, user } = &self.principal else {
+        let Who::User { corp, user } = &self.who else {
             return Err(Error::Config(
                 "authCode exchange is for a user: use `DingTalk::user`".into(),
             ));
@@ -798,7 +799,7 @@ impl Corp {
         // Seed the cache with the fresh access token.
         let key = format!(
             "{}:{}",
-            self.principal.key(self.dt.client_id()),
+            self.who.key(self.dt.client_id()),
             self.auth_type().as_str()
         );
         let store = self.dt.inner.store.clone();
@@ -844,7 +845,7 @@ impl Corp {
             }
         }
         self.dt
-            .set_grant(&self.principal, Grant::new(AuthType::Delegated, codes))
+            .set_grant(&self.who, Grant::new(AuthType::Delegated, codes))
             .await
     }
 

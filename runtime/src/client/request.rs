@@ -6,7 +6,7 @@ use std::cell::Cell;
 use serde::de::DeserializeOwned;
 
 use super::answer::{Verdict, classify_new, classify_old};
-use super::{Corp, DingTalk, api_error};
+use super::{DingTalk, Principal, api_error};
 use crate::error::{Denied, DenyReason};
 use crate::{Error, OpenAuthRequest, Scope, Secret};
 
@@ -14,7 +14,7 @@ use crate::{Error, OpenAuthRequest, Scope, Secret};
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
-    corp: Corp,
+    corp: Principal,
     method: reqwest::Method,
     path: String,
     query: Vec<(String, String)>,
@@ -23,7 +23,7 @@ pub struct RequestBuilder {
 }
 
 impl RequestBuilder {
-    pub(crate) fn new(corp: Corp, method: reqwest::Method, path: &str) -> RequestBuilder {
+    pub(crate) fn new(corp: Principal, method: reqwest::Method, path: &str) -> RequestBuilder {
         RequestBuilder {
             corp,
             method,
@@ -82,7 +82,7 @@ impl RequestBuilder {
     /// server failures are retried with exponential backoff and jitter.
     pub async fn send<T: DeserializeOwned>(self) -> Result<T, Error> {
         let dt = self.corp.dt.clone();
-        let principal = self.corp.principal.clone();
+        let principal = self.corp.who.clone();
         let endpoint = self.endpoint();
         let required = self.required();
         if let Some(codes) = required.filter(|_| self.precheck) {
@@ -261,7 +261,7 @@ impl RequestBuilder {
         request_id: Option<String>,
     ) -> Error {
         let endpoint = self.endpoint();
-        let principal = &self.corp.principal;
+        let principal = &self.corp.who;
         let codes: Vec<Scope> = if server_codes.is_empty() {
             catalog
                 .unwrap_or(&[])
