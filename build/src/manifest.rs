@@ -448,6 +448,16 @@ impl Manifest {
                 None => "None".into(),
             }
         );
+        let applied: Vec<String> = self
+            .applied
+            .as_ref()
+            .map(|a| a.application.iter().map(|c| format!("{c:?}")).collect())
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "/// The application codes `dingscope.toml` applies for: what `rpcScope: \".default\"` grants.\n#[allow(dead_code)]\npub const APPLIED_APPLICATION: &[&str] = &[{}];",
+            applied.join(", ")
+        );
         let decl = |d: &Declaration, test_only: bool| {
             let codes: Vec<String> = d
                 .groups

@@ -5,10 +5,11 @@
 
 use dingscope::client::OpenAuthStatus;
 use dingscope::{AuthType, OpenAuthRequest};
-use dingscope_examples::{all_dismissed, setup};
+use dingscope_examples::{all_dismissed, scopes, setup};
 
-/// The application codes applied for in the developer console, as in `dingscope.toml`.
-const APPLIED: &[&str] = &["qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"];
+/// The application codes applied for in the developer console: `dingscope.toml`, through
+/// the manifest, so the client and the compile-time checks read one list.
+const APPLIED: &[&str] = scopes::APPLIED_APPLICATION;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let grant = corp.record_open_auth(&ask, OpenAuthStatus::Ok).await?;
     println!(".default granted: {:?}", grant.codes().collect::<Vec<_>>());
+    if scopes::DEFAULT_IS_EXACT == Some(false) {
+        println!(
+            "note: .default asks for more than the code needs ({:?}); rpcScope {:?} is the least privilege",
+            APPLIED,
+            scopes::RPC_SCOPE_APPLICATION
+        );
+    }
     let ids = corp.run(all_dismissed(&corp)).await??;
     println!("employees who have left: {}", ids.len());
     Ok(())

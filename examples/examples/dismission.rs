@@ -5,7 +5,7 @@
 
 use dingscope::client::{OpenAuthStatus, Principal};
 use dingscope::{AuthType, Error, OpenAuthRequest, requires_scope};
-use dingscope_examples::{list_dismissed, setup};
+use dingscope_examples::{list_dismissed, scopes, setup};
 
 #[requires_scope("qyapi_hrm_read_user")]
 async fn details(corp: &Principal, ids: &[String]) -> Result<serde_json::Value, Error> {
@@ -18,7 +18,7 @@ async fn details(corp: &Principal, ids: &[String]) -> Result<serde_json::Value, 
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let s = setup(&["qyapi_hrm_read_user"]).await?;
+    let s = setup(scopes::APPLIED_APPLICATION).await?;
     let corp = s.dt.corp(&s.corp_id);
     if let Some(mock) = &s.mock {
         mock.grant_corp(&s.corp_id, ["qyapi_hrm_read_user"]);

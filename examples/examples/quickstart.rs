@@ -17,7 +17,7 @@ use dingscope_examples::{all_dismissed, my_profile, scopes, setup};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let s = setup(&["qyapi_hrm_read_user"]).await?;
+    let s = setup(scopes::APPLIED_APPLICATION).await?;
     match &s.mock {
         Some(m) => println!("DingTalk: embedded mock at {}", m.base_url()),
         None => println!("DingTalk: the real one, corp {}", s.corp_id),

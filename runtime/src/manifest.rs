@@ -39,7 +39,8 @@ pub struct CodeUse {
 
 /// Includes the manifest that `dingscope_build::Build` wrote in `build.rs`: the constants
 /// `RPC_SCOPE`, `FIELD_SCOPE`, `RPC_SCOPE_APPLICATION`, `FIELD_SCOPE_APPLICATION`,
-/// `RPC_SCOPE_DELEGATED`, `FIELD_SCOPE_DELEGATED`, `DEFAULT_IS_EXACT`, `DECLARATIONS` and `CODES`.
+/// `RPC_SCOPE_DELEGATED`, `FIELD_SCOPE_DELEGATED`, `DEFAULT_IS_EXACT`, `APPLIED_APPLICATION` (what
+/// `rpcScope: ".default"` grants, from `dingscope.toml`), `DECLARATIONS` and `CODES`.
 ///
 /// ```ignore
 /// pub mod scopes {

@@ -20,6 +20,9 @@ pub const FIELD_SCOPE_DELEGATED: &str = "Contact.User.mobile";
 /// Whether `rpcScope: ".default"` asks for exactly the application codes above (`None`: no declarations file).
 #[allow(dead_code)]
 pub const DEFAULT_IS_EXACT: ::core::option::Option<bool> = ::core::option::Option::Some(false);
+/// The application codes `dingscope.toml` applies for: what `rpcScope: ".default"` grants.
+#[allow(dead_code)]
+pub const APPLIED_APPLICATION: &[&str] = &["qyapi_hrm_read_user", "qyapi_get_member", "Pro.HrmDismission.ReadWrite"];
 /// Every `#[requires_scope]` function the build scanned, `cfg(test)`-only ones marked.
 #[allow(dead_code)]
 pub const DECLARATIONS: &[::dingscope::manifest::Declared] = &[
