@@ -1,9 +1,18 @@
 //! The mock as a program: it listens where told, and `POST /mock/openAuth` grants.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+
+/// Stops the mock even if an assertion fails.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 fn request(port: u16, raw: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -20,15 +29,19 @@ fn serves_tokens_and_grants_over_http() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dingscope-mock"))
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .spawn()
+    let mut mock = Running(
+        Command::new(env!("CARGO_BIN_EXE_dingscope-mock"))
+            .arg(port.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    // Ready once it says where it listens (a connect loop could meet itself on loopback).
+    let mut first = String::new();
+    BufReader::new(mock.0.stdout.as_mut().unwrap())
+        .read_line(&mut first)
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
     let body = r#"{"corpId":"dingmockcorp","rpcScope":"qyapi_hrm_read_user","type":1}"#;
     let answer = request(
         port,
@@ -50,8 +63,6 @@ fn serves_tokens_and_grants_over_http() {
         answer.starts_with("HTTP/1.1 200") && answer.contains("accessToken"),
         "{answer}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]

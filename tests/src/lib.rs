@@ -41,12 +41,23 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if self.pong() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
         Err("redis-server did not start within 10 s".into())
+    }
+
+    /// Whether the server answers `PING` (a bare connect could meet itself on loopback).
+    fn pong(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
     }
 
     /// `redis://127.0.0.1:PORT/`.
