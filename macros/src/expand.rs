@@ -364,52 +364,43 @@ mod tests {
         assert!(!out.contains("__DINGSCOPE_REQUIREMENT"), "{out}");
     }
 
+    /// A corpus of malformed attribute arguments through the expansion itself (not only
+    /// trybuild): every one yields a compile error, none panics, and the item is kept.
     #[test]
-    fn malformed_input_never_panics() {
-        let attrs = [
-            "",
-            "\"\"",
-            "42",
-            "any",
-            "any()",
-            "any(,)",
-            "field(field(\"a_b\"))",
-            "auth =",
-            "auth = = x",
-            "endpoint_check = 1",
-            ",,,",
-            "\"a_b\" \"c_d\"",
-            "any(\"a_b\") = 1",
-            "b\"a_b\"",
-            "'c'",
-            "\"a.b.c\"x",
-            "(\"a_b\")",
-            "[\"a_b\"]",
-            "{}",
-            "any[\"a_b\"]",
-            "field = \"x\"",
-            "auth(delegated)",
-            "\"\\u{0}\"",
-            "\"Contact.User.Read\", any(\"Contact.User.Read\", \"x_y\")",
-        ];
-        let items = [
-            "fn f() -> Result<(), E> { Ok(()) }",
+    fn every_malformed_attribute_is_an_error() {
+        let corpus = include_str!("../tests/corpus/malformed.txt");
+        let item = "fn keep_me() -> Result<(), dingscope::Error> { Ok(()) }";
+        let mut n = 0;
+        for line in corpus
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let text = if line == "<empty>" { "" } else { line };
+            n += 1;
+            let out = std::panic::catch_unwind(|| expand_str(text, item))
+                .unwrap_or_else(|_| panic!("{text:?} panicked"));
+            assert!(
+                out.contains("compile_error"),
+                "{text:?} was accepted:\n{out}"
+            );
+            assert!(out.contains("fn keep_me"), "{text:?} lost the item:\n{out}");
+        }
+        assert!(n >= 60, "only {n} inputs in the corpus");
+    }
+
+    #[test]
+    fn items_that_are_not_functions_never_panic() {
+        for item in [
             "struct S;",
-            "fn f(",
             "",
             "trait T { fn m(&self); }",
-            "fn f() -> Result<(), E> { Ok(()) } fn g() {}",
-            "fn f() -> Result<(), E> { \"/v1.0/hrm/employees/dismissions\" }",
-        ];
-        for a in attrs {
-            for i in items {
-                let out =
-                    requires_scope(a.parse().unwrap_or_default(), i.parse().unwrap_or_default());
-                let out = out.to_string();
-                if i == items[0] {
-                    assert!(out.contains("compile_error"), "{a:?} was accepted: {out}");
-                }
-            }
+            "fn f() {} fn g() {}",
+            "impl X {}",
+            "const C: u8 = 1;",
+        ] {
+            let out = std::panic::catch_unwind(|| expand_str(r#""snsapi_base""#, item))
+                .unwrap_or_else(|_| panic!("{item:?} panicked"));
+            assert!(out.contains("compile_error"), "{item:?}: {out}");
         }
     }
 }

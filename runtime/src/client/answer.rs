@@ -137,9 +137,12 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     let request_id = str_ci(&v, "requestid");
     let detail = get_ci(&v, "accessdenieddetail").and_then(|d| get_ci(d, "requiredScopes"));
     if let Some(list) = detail.and_then(Value::as_array) {
+        // Only well-formed codes: an odd body must not put "" or noise into a grant.
         let required = list
             .iter()
             .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|c| dingscope_catalog::check_grammar(c).is_ok())
             .map(str::to_owned)
             .collect();
         return Verdict::Denied {
@@ -316,6 +319,17 @@ mod tests {
             classify_new(503, b"{}"),
             Verdict::Unavailable { status: 503 }
         );
+    }
+
+    /// Found by `tests/tests/fuzz.rs`: an empty or non-code entry in `requiredScopes` was
+    /// taken as a code.
+    #[test]
+    fn required_scopes_keep_only_codes() {
+        let body = br#"{"AccessDeniedDetail":{"RequiredScopes":["", 3, null, " snsapi_base ", "no way"]}}"#;
+        match classify_new(403, body) {
+            Verdict::Denied { required, .. } => assert_eq!(required, ["snsapi_base"]),
+            v => panic!("{v:?}"),
+        }
     }
 
     #[test]
