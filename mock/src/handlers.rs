@@ -404,6 +404,12 @@ fn api(
         header_token
     };
     let issued = token.and_then(|t| state.tokens.get(t)).cloned();
+    if issued
+        .as_ref()
+        .is_some_and(|i| i.expires_at <= Instant::now())
+    {
+        state.expired_token_uses += 1;
+    }
     let Some(issued) = issued.filter(|i| !expired && i.expires_at > Instant::now()) else {
         return if old_api {
             Answer::json(

@@ -227,6 +227,11 @@ impl MockDingTalk {
         })
     }
 
+    /// API requests that carried an issued token after it had expired.
+    pub fn expired_token_uses(&self) -> u64 {
+        self.with(|s| s.expired_token_uses)
+    }
+
     /// Requests received by the token endpoints.
     pub fn token_requests(&self) -> u64 {
         self.with(|s| s.token_requests)

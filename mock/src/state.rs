@@ -98,6 +98,8 @@ pub(crate) struct State {
     pub expire_in: i64,
     pub counter: u64,
     pub token_requests: u64,
+    /// API requests that carried a token the mock had issued but which had expired.
+    pub expired_token_uses: u64,
     pub api_requests: HashMap<String, u64>,
     pub dismissed: Vec<String>,
 }

@@ -413,11 +413,27 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
                     attempt,
                 )));
             }
-            v => {
-                let code = match v {
-                    Verdict::Throttled { code } | Verdict::BadToken { code } => code,
-                    _ => String::new(),
-                };
+            Verdict::Unavailable { status } => {
+                return Err(Error::Unavailable(api_error(
+                    &endpoint,
+                    status,
+                    "",
+                    "server failure",
+                    None,
+                    attempt,
+                )));
+            }
+            Verdict::Throttled { code } => {
+                return Err(Error::Throttled(api_error(
+                    &endpoint,
+                    status,
+                    &code,
+                    "throttled",
+                    None,
+                    attempt,
+                )));
+            }
+            Verdict::BadToken { code } | Verdict::Denied { code, .. } => {
                 return Err(Error::Token(api_error(
                     &endpoint,
                     status,
