@@ -1,5 +1,8 @@
 //! Matching string literals against endpoint paths, and near-miss suggestions.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use crate::{ENDPOINTS, Endpoint, Host, SCOPES, ScopeInfo};
 
 /// The catalogued endpoints whose path `literal` names.
@@ -20,7 +23,7 @@ pub fn match_path(literal: &str) -> Vec<&'static Endpoint> {
     }
     let mut best = 0usize;
     let mut found: Vec<&'static Endpoint> = Vec::new();
-    for ep in ENDPOINTS {
+    for ep in candidates(&want) {
         if host.is_some_and(|h| h != ep.host) {
             continue;
         }
@@ -36,6 +39,44 @@ pub fn match_path(literal: &str) -> Vec<&'static Endpoint> {
         }
     }
     found
+}
+
+type Index = HashMap<(usize, &'static str), Vec<&'static Endpoint>>;
+
+/// Endpoints by segment count and second segment (`/v1.0/hrm/...` files under `hrm`);
+/// a template whose second segment is a placeholder is filed under `"{}"`. Built once,
+/// so a lookup scores a handful of templates instead of all 1,148.
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut map: Index = HashMap::new();
+        for ep in ENDPOINTS {
+            let segs: Vec<&'static str> = segments(ep.path).collect();
+            let second = match segs.get(1) {
+                Some(s) if !is_placeholder(s) => s,
+                _ => "{}",
+            };
+            map.entry((segs.len(), second)).or_default().push(ep);
+        }
+        map
+    })
+}
+
+fn candidates<'a>(want: &'a [&'a str]) -> Box<dyn Iterator<Item = &'static Endpoint> + 'a> {
+    let n = want.len();
+    let idx = index();
+    let wild = idx.get(&(n, "{}")).into_iter().flatten().copied();
+    match want.get(1) {
+        Some(s) if !is_placeholder(s) => {
+            Box::new(idx.get(&(n, *s)).into_iter().flatten().copied().chain(wild))
+        }
+        // The literal's second segment is itself a placeholder: any template of that length.
+        _ => Box::new(
+            idx.iter()
+                .filter(move |((len, _), _)| *len == n)
+                .flat_map(|(_, v)| v.iter().copied()),
+        ),
+    }
 }
 
 fn split_url(literal: &str) -> Option<(Option<Host>, &str)> {
@@ -175,6 +216,26 @@ mod tests {
     fn host_is_respected() {
         assert!(match_path("https://oapi.dingtalk.com/v1.0/hrm/employees/dismissions").is_empty());
         assert!(match_path("https://example.com/v1.0/hrm/employees/dismissions").is_empty());
+    }
+
+    /// The index finds what a scan of every endpoint finds, for every catalogued path.
+    #[test]
+    fn index_agrees_with_a_full_scan() {
+        for ep in ENDPOINTS {
+            let want: Vec<&str> = segments(ep.path).collect();
+            let m = match_path(ep.path);
+            assert!(m.iter().any(|e| *e == ep), "{} not found", ep.path);
+            let best = ENDPOINTS
+                .iter()
+                .filter_map(|e| score(&want, e.path))
+                .max()
+                .unwrap();
+            let expected = ENDPOINTS
+                .iter()
+                .filter(|e| score(&want, e.path) == Some(best))
+                .count();
+            assert_eq!(m.len(), expected, "{}", ep.path);
+        }
     }
 
     #[test]

@@ -430,21 +430,23 @@ impl DingTalk {
 
     /// A corp that authorized the app (application authorization).
     pub fn corp(&self, corp_id: impl Into<String>) -> Principal {
+        self.principal(Who::Corp(corp_id.into()))
+    }
+
+    fn principal(&self, who: Who) -> Principal {
         Principal {
             dt: self.clone(),
-            who: Who::Corp(corp_id.into()),
+            token_key: self.token_key(&who),
+            who,
         }
     }
 
     /// A user of `corp_id`, known to the app as `user` (a unionId, say), for delegated calls.
     pub fn user(&self, corp_id: impl Into<String>, user: impl Into<String>) -> Principal {
-        Principal {
-            dt: self.clone(),
-            who: Who::User {
-                corp: corp_id.into(),
-                user: user.into(),
-            },
-        }
+        self.principal(Who::User {
+            corp: corp_id.into(),
+            user: user.into(),
+        })
     }
 
     pub(crate) async fn grant_of(&self, p: &Who) -> Result<Grant, Error> {
@@ -515,30 +517,33 @@ impl DingTalk {
     }
 
     /// The access token for `p`, from the cache or its token endpoint.
-    pub(crate) async fn token(&self, p: &Who) -> Result<Secret, Error> {
-        let key = format!("{}:{}", p.key(self.client_id()), p.auth_type().as_str());
+    fn token_key(&self, p: &Who) -> Arc<str> {
+        format!("{}:{}", p.key(self.client_id()), p.auth_type().as_str()).into()
+    }
+
+    /// The access token for `p` (whose cache key is `key`), from the cache or its endpoint.
+    pub(crate) async fn token(&self, p: &Who, key: &str) -> Result<Secret, Error> {
         let store = self.inner.store.clone();
         match p {
             Who::Corp(corp) => {
                 self.inner
                     .tokens
-                    .get(&key, &*store, || self.fetch_corp_token(corp))
+                    .get(key, &*store, || self.fetch_corp_token(corp))
                     .await
             }
             Who::User { corp, user } => {
                 self.inner
                     .tokens
-                    .get(&key, &*store, || self.refresh_user_token(corp, user))
+                    .get(key, &*store, || self.refresh_user_token(corp, user))
                     .await
             }
         }
     }
 
-    pub(crate) async fn invalidate_token(&self, p: &Who, bad: &Secret) {
-        let key = format!("{}:{}", p.key(self.client_id()), p.auth_type().as_str());
+    pub(crate) async fn invalidate_token(&self, key: &str, bad: &Secret) {
         self.inner
             .tokens
-            .invalidate(&key, bad, &*self.inner.store)
+            .invalidate(key, bad, &*self.inner.store)
             .await;
     }
 
@@ -711,6 +716,8 @@ impl DingTalk {
 pub struct Principal {
     pub(crate) dt: DingTalk,
     pub(crate) who: Who,
+    /// The token cache's key, computed once.
+    pub(crate) token_key: Arc<str>,
 }
 
 impl fmt::Debug for Principal {
@@ -738,6 +745,17 @@ impl Principal {
     /// query, configuration, and server denials.
     pub async fn grant(&self) -> Result<Grant, Error> {
         self.dt.grant_of(&self.who).await
+    }
+
+    /// The access token, from the cache or its token endpoint, for calls this client does
+    /// not make itself. Never print it.
+    pub async fn access_token(&self) -> Result<Secret, Error> {
+        self.dt.token(&self.who, &self.token_key).await
+    }
+
+    /// The access token if this process holds a fresh one: no I/O, no waiting.
+    pub fn cached_token(&self) -> Option<Secret> {
+        self.dt.inner.tokens.fresh(&self.token_key)
     }
 
     /// Replaces the known grant (from configuration, say).

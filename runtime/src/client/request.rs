@@ -101,7 +101,8 @@ impl RequestBuilder {
             }
         }
         let retry = dt.inner.retry;
-        let mut token = dt.token(&principal).await?;
+        let key = self.corp.token_key.clone();
+        let mut token = dt.token(&principal, &key).await?;
         let mut refreshed = false;
         let mut attempt = 0u32;
         loop {
@@ -163,8 +164,8 @@ impl RequestBuilder {
                         )));
                     }
                     tracing::debug!(%endpoint, "token refused; fetching a new one and retrying once");
-                    dt.invalidate_token(&principal, &token).await;
-                    token = dt.token(&principal).await?;
+                    dt.invalidate_token(&key, &token).await;
+                    token = dt.token(&principal, &key).await?;
                     refreshed = true;
                     attempt -= 1;
                 }

@@ -1,0 +1,113 @@
+//! The token cache's hit path, and a full API call through the client against a bare
+//! reqwest call of the same endpoint with the same token, both on the embedded mock.
+//!
+//! `cargo bench -p dingscope --bench client`; figures in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dingscope::Secret;
+use dingscope::client::{App, DingTalk};
+use dingscope_mock::MockDingTalk;
+
+const PATH: &str = "/v1.0/hrm/employees/dismissions";
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mock, corp) = rt.block_on(async {
+        let mock = MockDingTalk::start().await.unwrap();
+        mock.add_suite("suite", "suite-secret");
+        mock.push_suite_ticket("suite", "ticket");
+        mock.authorize_corp("suite", "corp");
+        mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
+        let dt = DingTalk::builder(App::isv("suite", Secret::new("suite-secret")))
+            .api_base(mock.base_url())
+            .build()
+            .unwrap();
+        dt.set_suite_ticket(Secret::new("ticket")).await.unwrap();
+        let corp = dt.corp("corp");
+        corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+        corp.access_token().await.unwrap();
+        (mock, corp)
+    });
+    assert!(corp.cached_token().is_some());
+
+    let mut g = c.benchmark_group("token_cache");
+    g.bench_function("hit", |b| b.iter(|| black_box(&corp).cached_token()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let other = {
+        let (corp, stop) = (corp.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                black_box(corp.cached_token());
+            }
+        })
+    };
+    g.bench_function("hit_with_a_second_thread_contending", |b| {
+        b.iter(|| black_box(&corp).cached_token())
+    });
+    stop.store(true, Ordering::Relaxed);
+    other.join().unwrap();
+    g.finish();
+
+    let token = corp.cached_token().unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("{}{PATH}", mock.base_url());
+    let mut g = c.benchmark_group("full_call");
+    g.bench_function("dingscope_client", |b| {
+        b.iter(|| {
+            rt.block_on(
+                corp.get(PATH)
+                    .query("maxResults", 10)
+                    .send::<serde_json::Value>(),
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("bare_reqwest", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                http.get(&url)
+                    .query(&[("maxResults", "10")])
+                    .header("x-acs-dingtalk-access-token", token.expose())
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    // The client sets a 3 s timeout; the same on a bare client, for a like-for-like figure.
+    let timed = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    g.bench_function("bare_reqwest_with_timeout", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                timed
+                    .get(&url)
+                    .query(&[("maxResults", "10")])
+                    .header("x-acs-dingtalk-access-token", token.expose())
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
