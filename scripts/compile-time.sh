@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Compile-time cost of #[requires_scope]: three generated crates of 1,000 functions in 100
+# files (annotated, plain, and with tracing's #[instrument]), each rebuilt clean in debug
+# with its dependencies already built; the median of 3 builds each. Also times the
+# manifest scan of the annotated crate. Prints a Markdown table (BENCHMARKS.md).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$root/target/compile-bench"
+export CARGO_TARGET_DIR="$work/target"
+mkdir -p "$work"
+
+gen() { # name attribute
+  local dir="$work/$1" attr="$2"
+  rm -rf "$dir/src"; mkdir -p "$dir/src"
+  cat > "$dir/Cargo.toml" <<TOML
+[package]
+name = "bench-$1"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+dingscope = { path = "$root/runtime", default-features = false }
+tracing = { version = "0.1", default-features = false, features = ["std", "attributes"] }
+
+[workspace]
+TOML
+  cp "$root/Cargo.lock" "$dir/Cargo.lock"
+  : > "$dir/src/lib.rs"
+  for f in $(seq 0 99); do
+    echo "pub mod m$f;" >> "$dir/src/lib.rs"
+    {
+      for i in $(seq 0 9); do
+        [ -n "$attr" ] && echo "$attr"
+        echo "pub fn f$i(x: u32) -> Result<u32, dingscope::Error> { Ok(x.wrapping_mul(3) + $i) }"
+      done
+    } > "$dir/src/m$f.rs"
+  done
+}
+
+gen annotated '#[dingscope::requires_scope("qyapi_hrm_read_user")]'
+gen plain ''
+gen instrument '#[tracing::instrument]'
+
+median() { sort -n | sed -n 2p; }
+declare -A secs
+for c in plain annotated instrument; do
+  (cd "$work/$c" && cargo build -q 2>/dev/null || cargo build)   # dependencies, once
+  t=$(for _ in 1 2 3; do
+        (cd "$work/$c" && cargo clean -q -p "bench-$c" && s=$(date +%s.%N) && cargo build -q && e=$(date +%s.%N) && echo "$e - $s" | bc)
+      done | median)
+  secs[$c]=$t
+done
+(cd "$root" && cargo build -q -p dingscope-build --bin dingscope)
+scan=$(for _ in 1 2 3; do
+         s=$(date +%s.%N); "$CARGO_TARGET_DIR/debug/dingscope" manifest --crate "$work/annotated" --format rust > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc
+       done | median)
+
+printf '| crate (1,000 functions, 100 files) | clean debug build | vs plain |\n|---|---:|---:|\n'
+for c in plain annotated instrument; do
+  printf '| %s | %.2f s | %.2f× |\n' "$c" "${secs[$c]}" "$(echo "${secs[$c]} / ${secs[plain]}" | bc -l)"
+done
+printf '\nmanifest scan of the annotated crate (debug `dingscope manifest`, whole process): %.3f s\n' "$scan"
