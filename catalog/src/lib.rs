@@ -75,6 +75,18 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method named `name` (upper case, as HTTP writes it).
+    pub fn parse(name: &str) -> Option<Method> {
+        Some(match name {
+            "GET" => Method::Get,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "PATCH" => Method::Patch,
+            _ => return None,
+        })
+    }
+
     /// The method's name, upper case.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -36,14 +36,7 @@ impl Answer {
 
 /// The codes (any one suffices) that guard `method path`, from DingTalk's catalog.
 pub fn required_codes(method: &str, path: &str) -> Option<Vec<&'static str>> {
-    let method = match method {
-        "GET" => dingscope_catalog::Method::Get,
-        "POST" => dingscope_catalog::Method::Post,
-        "PUT" => dingscope_catalog::Method::Put,
-        "DELETE" => dingscope_catalog::Method::Delete,
-        "PATCH" => dingscope_catalog::Method::Patch,
-        _ => return None,
-    };
+    let method = dingscope_catalog::Method::parse(method)?;
     dingscope_catalog::required_for(method, path).map(<[_]>::to_vec)
 }
 
@@ -445,13 +438,7 @@ fn api(
                     "maxResults must be 1 to 50",
                 );
             }
-            let end = (next + max).min(state.dismissed.len());
-            let page: Vec<&String> = state
-                .dismissed
-                .get(next..end)
-                .unwrap_or(&[])
-                .iter()
-                .collect();
+            let (page, end) = dismissed_page(state, next, max);
             Answer::json(
                 200,
                 json!({"nextToken": end, "hasMore": end < state.dismissed.len(), "userIdList": page}),
@@ -506,13 +493,7 @@ fn api(
                 .and_then(Value::as_u64)
                 .unwrap_or(50)
                 .clamp(1, 50) as usize;
-            let end = (offset + size).min(state.dismissed.len());
-            let page: Vec<&String> = state
-                .dismissed
-                .get(offset..end)
-                .unwrap_or(&[])
-                .iter()
-                .collect();
+            let (page, end) = dismissed_page(state, offset, size);
             let mut result = json!({"data_list": page});
             if end < state.dismissed.len() {
                 result["next_cursor"] = json!(end);
@@ -524,6 +505,12 @@ fn api(
         }
         _ => Answer::json(200, json!({"result": "ok"})),
     }
+}
+
+/// Employees who left, `size` from `offset`, and where the page ends.
+fn dismissed_page(state: &State, offset: usize, size: usize) -> (&[String], usize) {
+    let end = offset.saturating_add(size).min(state.dismissed.len());
+    (state.dismissed.get(offset..end).unwrap_or(&[]), end)
 }
 
 fn is_field(code: &str) -> bool {

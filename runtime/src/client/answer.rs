@@ -55,6 +55,16 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// Throttling, timeouts and server failures: worth another attempt after a pause.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Throttled { .. } | Verdict::Timeout | Verdict::Unavailable { .. }
+        )
+    }
+}
+
 /// Looks a key up case-insensitively (`Code`/`code`, `AccessDeniedDetail`/`accessdenieddetail`).
 fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     v.as_object()?

@@ -63,14 +63,7 @@ impl RequestBuilder {
 
     /// The codes DingTalk's catalog says this API needs (any one suffices).
     fn required(&self) -> Option<&'static [&'static str]> {
-        let method = match self.method.as_str() {
-            "GET" => dingscope_catalog::Method::Get,
-            "POST" => dingscope_catalog::Method::Post,
-            "PUT" => dingscope_catalog::Method::Put,
-            "DELETE" => dingscope_catalog::Method::Delete,
-            "PATCH" => dingscope_catalog::Method::Patch,
-            _ => return None,
-        };
+        let method = dingscope_catalog::Method::parse(self.method.as_str())?;
         dingscope_catalog::required_for(method, &self.path)
     }
 
@@ -152,71 +145,18 @@ impl RequestBuilder {
                         .server_denial(&dt, server_codes, required, code, request_id)
                         .await);
                 }
-                Verdict::BadToken { code } => {
-                    if refreshed {
-                        return Err(Error::BadToken(api_error(
-                            &endpoint,
-                            status,
-                            &code,
-                            "the token was refused twice",
-                            None,
-                            attempt,
-                        )));
-                    }
+                Verdict::BadToken { .. } if !refreshed => {
                     tracing::debug!(%endpoint, "token refused; fetching a new one and retrying once");
                     dt.invalidate_token(&key, &token).await;
                     token = dt.token(&principal, &key).await?;
                     refreshed = true;
                     attempt -= 1;
                 }
-                Verdict::Throttled { code } => {
-                    if attempt >= retry.attempts {
-                        return Err(Error::Throttled(api_error(
-                            &endpoint,
-                            status,
-                            &code,
-                            "throttled",
-                            None,
-                            attempt,
-                        )));
-                    }
-                    tracing::debug!(%endpoint, attempt, %code, "throttled; backing off");
+                v if v.is_retryable() && attempt < retry.attempts => {
+                    tracing::debug!(%endpoint, attempt, status, "throttled or failed; backing off");
                     backoff(&retry, attempt).await;
                 }
-                Verdict::Timeout | Verdict::Unavailable { .. } => {
-                    if attempt >= retry.attempts {
-                        let err = api_error(
-                            &endpoint,
-                            status,
-                            "",
-                            "no answer in time or server failure",
-                            None,
-                            attempt,
-                        );
-                        return Err(if status == 504 {
-                            Error::Timeout(err)
-                        } else {
-                            Error::Unavailable(err)
-                        });
-                    }
-                    tracing::debug!(%endpoint, attempt, status, "server failure; retrying");
-                    backoff(&retry, attempt).await;
-                }
-                Verdict::Other {
-                    status,
-                    code,
-                    message,
-                    request_id,
-                } => {
-                    return Err(Error::Api(api_error(
-                        &endpoint, status, &code, &message, request_id, attempt,
-                    )));
-                }
-                Verdict::Malformed { status, what } => {
-                    return Err(Error::Protocol(api_error(
-                        &endpoint, status, "", &what, None, attempt,
-                    )));
-                }
+                v => return Err(final_error(v, &endpoint, status, attempt)),
             }
         }
     }
@@ -383,17 +323,11 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
                     ))
                 });
             }
-            Verdict::Timeout | Verdict::Unavailable { .. } | Verdict::Throttled { .. }
-                if attempt < retry.attempts =>
-            {
+            v if v.is_retryable() && attempt < retry.attempts => {
                 tracing::debug!(%endpoint, attempt, status, "token endpoint failed; retrying");
                 backoff(&retry, attempt).await;
             }
-            Verdict::Malformed { status, what } => {
-                return Err(Error::Protocol(api_error(
-                    &endpoint, status, "", &what, None, attempt,
-                )));
-            }
+            // Refused credentials, ticket or authorization: DingTalk's code says which.
             Verdict::Other {
                 status,
                 code,
@@ -402,36 +336,6 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
             } => {
                 return Err(Error::Token(api_error(
                     &endpoint, status, &code, &message, request_id, attempt,
-                )));
-            }
-            Verdict::Timeout => {
-                return Err(Error::Timeout(api_error(
-                    &endpoint,
-                    status,
-                    "",
-                    "no answer in time",
-                    None,
-                    attempt,
-                )));
-            }
-            Verdict::Unavailable { status } => {
-                return Err(Error::Unavailable(api_error(
-                    &endpoint,
-                    status,
-                    "",
-                    "server failure",
-                    None,
-                    attempt,
-                )));
-            }
-            Verdict::Throttled { code } => {
-                return Err(Error::Throttled(api_error(
-                    &endpoint,
-                    status,
-                    &code,
-                    "throttled",
-                    None,
-                    attempt,
                 )));
             }
             Verdict::BadToken { code } | Verdict::Denied { code, .. } => {
@@ -444,7 +348,34 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
                     attempt,
                 )));
             }
+            v => return Err(final_error(v, &endpoint, status, attempt)),
         }
+    }
+}
+
+/// The error for an answer that is not retried (again).
+fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32) -> Error {
+    let e = |code: &str, message: &str, request_id: Option<String>| {
+        api_error(endpoint, status, code, message, request_id, attempt)
+    };
+    match v {
+        Verdict::Throttled { code } => Error::Throttled(e(&code, "throttled", None)),
+        Verdict::Timeout => Error::Timeout(e("", "no answer in time", None)),
+        Verdict::Unavailable { .. } => Error::Unavailable(e("", "server failure", None)),
+        Verdict::BadToken { code } => {
+            Error::BadToken(e(&code, "the token was refused twice", None))
+        }
+        Verdict::Malformed { what, .. } => Error::Protocol(e("", &what, None)),
+        Verdict::Other {
+            code,
+            message,
+            request_id,
+            ..
+        } => Error::Api(e(&code, &message, request_id)),
+        Verdict::Denied {
+            code, request_id, ..
+        } => Error::Api(e(&code, "permission denied", request_id)),
+        Verdict::Ok => Error::Protocol(e("", "an answer was taken for an error", None)),
     }
 }
 
