@@ -208,6 +208,14 @@ pub fn lookup(code: &str) -> Option<&'static ScopeInfo> {
     index_of(code).map(|i| &SCOPES[i])
 }
 
+/// Whether two codes are the same; usable in constant evaluation.
+pub const fn same_code(a: &str, b: &str) -> bool {
+    matches!(
+        cmp_bytes(a.as_bytes(), b.as_bytes()),
+        core::cmp::Ordering::Equal
+    )
+}
+
 const fn cmp_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
     let mut i = 0;
     while i < a.len() && i < b.len() {

@@ -127,10 +127,12 @@ fn prelude(
 ) -> TokenStream {
     let groups = args.groups.iter().map(|g| {
         let codes = g.codes.iter().map(|c| &c.value);
-        match g.kind {
-            Kind::Rpc => quote!(::dingscope::__private::Group::rpc(&[#(#codes),*])),
-            Kind::Field => quote!(::dingscope::__private::Group::field(&[#(#codes),*])),
-        }
+        let indices = g
+            .codes
+            .iter()
+            .map(|c| dingscope_catalog::index_of(&c.value).map_or(u16::MAX, |i| i as u16));
+        let field = g.kind == Kind::Field;
+        quote!(::dingscope::__private::Group::__at(&[#(#codes),*], &[#(#indices),*], #field))
     });
     let auth = match args.auth {
         None => quote!(::core::option::Option::None),

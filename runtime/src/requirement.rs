@@ -29,6 +29,44 @@ impl Group {
         Group::new(codes, Kind::Field)
     }
 
+    /// For `#[requires_scope]`: `indices[i]` is `codes[i]`'s catalog index as the macro
+    /// found it (`u16::MAX`: not catalogued), checked here with one comparison each, so
+    /// the macro and the runtime cannot disagree. Cheaper to evaluate than a search.
+    #[doc(hidden)]
+    pub const fn __at(
+        codes: &'static [&'static str],
+        indices: &'static [u16],
+        field: bool,
+    ) -> Group {
+        assert!(!codes.is_empty() && codes.len() == indices.len());
+        let mut mask = Mask::EMPTY;
+        let mut exact = true;
+        let mut i = 0;
+        while i < codes.len() {
+            let index = indices[i] as usize;
+            if indices[i] == u16::MAX {
+                exact = false;
+            } else {
+                assert!(
+                    index < dingscope_catalog::SCOPES.len()
+                        && dingscope_catalog::same_code(
+                            dingscope_catalog::SCOPES[index].code,
+                            codes[i]
+                        ),
+                    "dingscope-macros and dingscope-catalog disagree on a code's index"
+                );
+                mask = mask.with(index);
+            }
+            i += 1;
+        }
+        Group {
+            codes,
+            kind: if field { Kind::Field } else { Kind::Rpc },
+            mask,
+            exact,
+        }
+    }
+
     const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
         assert!(
             !codes.is_empty(),
