@@ -125,16 +125,7 @@ impl RequestBuilder {
             };
             match verdict {
                 Verdict::Ok => {
-                    return serde_json::from_slice(&bytes).map_err(|e| {
-                        Error::Protocol(api_error(
-                            &endpoint,
-                            status,
-                            "",
-                            &format!("unexpected answer: {e}"),
-                            None,
-                            attempt,
-                        ))
-                    });
+                    return parse_answer(&bytes, &endpoint, status, attempt, "unexpected answer");
                 }
                 Verdict::Denied {
                     required: server_codes,
@@ -312,16 +303,13 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
         };
         match classify_new(status, &bytes) {
             Verdict::Ok => {
-                return serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::Protocol(api_error(
-                        &endpoint,
-                        status,
-                        "",
-                        &format!("unexpected token answer: {e}"),
-                        None,
-                        attempt,
-                    ))
-                });
+                return parse_answer(
+                    &bytes,
+                    &endpoint,
+                    status,
+                    attempt,
+                    "unexpected token answer",
+                );
             }
             v if v.is_retryable() && attempt < retry.attempts => {
                 tracing::debug!(%endpoint, attempt, status, "token endpoint failed; retrying");
@@ -351,6 +339,26 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
             v => return Err(final_error(v, &endpoint, status, attempt)),
         }
     }
+}
+
+/// A success body as `T`; anything else is a protocol error naming `what` was expected.
+fn parse_answer<T: DeserializeOwned>(
+    bytes: &[u8],
+    endpoint: &str,
+    status: u16,
+    attempt: u32,
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Protocol(api_error(
+            endpoint,
+            status,
+            "",
+            &format!("{what}: {e}"),
+            None,
+            attempt,
+        ))
+    })
 }
 
 /// The error for an answer that is not retried (again).
