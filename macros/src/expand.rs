@@ -1,7 +1,7 @@
 //! Code generation: one statement block at the top of the body, docs on the function.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
     Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
@@ -98,11 +98,7 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
                 ReturnType::Default => sig.paren_token.span.close(),
             };
             let prelude = prelude(&args, tracking.as_ref(), ret_span, sig.ident.span());
-            let body = if sig.asyncness.is_some() {
-                in_requirement_async(&sig.output, stmts)
-            } else {
-                in_requirement_sync(stmts)
-            };
+            let body = in_requirement(quote!(#stmts));
             quote!(#prelude #body)
         }
     };
@@ -175,50 +171,15 @@ fn prelude(
     }
 }
 
-/// A sync body, with the function's requirement marked while it runs (the client compares
-/// DingTalk's denials with it).
-fn in_requirement_sync(stmts: TokenStream) -> TokenStream {
+/// The body, with the function's requirement marked while it runs (the client compares
+/// DingTalk's denials with it). In an `async fn` the guard lives across awaits;
+/// `WithGrant` keeps each task's marker apart.
+fn in_requirement(stmts: TokenStream) -> TokenStream {
     let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
     quote! {
         let #guard = ::dingscope::__private::InRequirement::enter(&__DINGSCOPE_REQUIREMENT);
         #stmts
     }
-}
-
-/// An async body, run as a future that marks the requirement during every poll. The
-/// `None::<T>` statement pins the block's output type to the function's, so that `?` and
-/// `return` infer as they do in the function itself (an `impl Trait` output cannot be
-/// named there, and needs no help).
-fn in_requirement_async(output: &ReturnType, stmts: TokenStream) -> TokenStream {
-    let ret = match output {
-        ReturnType::Default => Some(quote!(())),
-        ReturnType::Type(_, ty) if !mentions_impl(ty.to_token_stream()) => Some(quote!(#ty)),
-        ReturnType::Type(..) => None,
-    };
-    let pin = ret.map(|ret| {
-        let r = syn::Ident::new("__dingscope_ret", Span::mixed_site());
-        quote! {
-            #[allow(unreachable_code)]
-            if let ::core::option::Option::Some(#r) = ::core::option::Option::None::<#ret> {
-                return #r;
-            }
-        }
-    });
-    quote! {
-        ::dingscope::__private::InRequirementFuture::new(&__DINGSCOPE_REQUIREMENT, async move {
-            #pin
-            #stmts
-        })
-        .await
-    }
-}
-
-fn mentions_impl(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => i == "impl",
-        proc_macro2::TokenTree::Group(g) => mentions_impl(g.stream()),
-        _ => false,
-    })
 }
 
 /// `#[async_trait]` turns `async fn` into a plain `fn` whose body ends in
@@ -284,8 +245,7 @@ fn inject(block: &mut Block, prelude: TokenStream) -> Result<(), Error> {
         return Ok(());
     };
     let rest = std::mem::take(&mut async_block.block.stmts);
-    // async-trait's own statements already pin the block's output type.
-    let body = quote!(::dingscope::__private::InRequirementFuture::new(&__DINGSCOPE_REQUIREMENT, async move { #(#rest)* }).await);
+    let body = in_requirement(quote!(#(#rest)*));
     let inserted: Block = syn::parse2(quote!({ #prelude #body }))?;
     async_block.block.stmts = inserted.stmts;
     Ok(())

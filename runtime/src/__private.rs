@@ -1,6 +1,6 @@
 //! What `#[requires_scope]` expands to. Not public API.
 
-pub use crate::context::{InRequirement, InRequirementFuture};
+pub use crate::context::InRequirement;
 pub use crate::requirement::{Group, Requirement};
 pub use crate::scope::AuthType;
 pub use core::any::type_name_of_val;

@@ -15,19 +15,34 @@ use std::task::{Context, Poll};
 use crate::grant::{Grant, GrantInner};
 use crate::requirement::Requirement;
 
+/// What this thread is running under: one thread-local, so entering a task's context
+/// costs one lookup.
+struct Ctx {
+    /// The entered grant.
+    grant: Cell<*const GrantInner>,
+    /// The requirement of the innermost annotated function running.
+    req: Cell<Option<&'static Requirement>>,
+}
+
 thread_local! {
-    static CURRENT: Cell<*const GrantInner> = const { Cell::new(ptr::null()) };
-    /// The requirement of the innermost annotated function running on this thread.
-    static REQUIREMENT: Cell<Option<&'static Requirement>> = const { Cell::new(None) };
+    static CTX: Ctx = const {
+        Ctx {
+            grant: Cell::new(ptr::null()),
+            req: Cell::new(None),
+        }
+    };
 }
 
 /// The requirement of the innermost annotated function now running, if any: the client
 /// compares DingTalk's denials with it.
 pub fn current_requirement() -> Option<&'static Requirement> {
-    REQUIREMENT.with(Cell::get)
+    CTX.with(|c| c.req.get())
 }
 
-/// Marks `req` as the running function's requirement until dropped.
+/// Marks `req` as the running function's requirement until dropped. An annotated function
+/// holds one for its whole body; in an `async fn` it lives across awaits, and
+/// [`WithGrant`] keeps each task's marker to itself by saving and restoring it around every
+/// poll.
 #[doc(hidden)]
 pub struct InRequirement {
     prev: Option<&'static Requirement>,
@@ -38,7 +53,7 @@ impl InRequirement {
     #[inline]
     pub fn enter(req: &'static Requirement) -> InRequirement {
         InRequirement {
-            prev: REQUIREMENT.with(|r| r.replace(Some(req))),
+            prev: CTX.with(|c| c.req.replace(Some(req))),
         }
     }
 }
@@ -46,34 +61,7 @@ impl InRequirement {
 impl Drop for InRequirement {
     #[inline]
     fn drop(&mut self) {
-        REQUIREMENT.with(|r| r.set(self.prev));
-    }
-}
-
-/// An annotated `async fn`'s body, with its requirement marked during every poll.
-#[doc(hidden)]
-pub struct InRequirementFuture<F> {
-    req: &'static Requirement,
-    inner: F,
-}
-
-impl<F> InRequirementFuture<F> {
-    #[doc(hidden)]
-    #[inline]
-    pub fn new(req: &'static Requirement, inner: F) -> Self {
-        InRequirementFuture { req, inner }
-    }
-}
-
-impl<F: Future> Future for InRequirementFuture<F> {
-    type Output = F::Output;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is structurally pinned, as in `WithGrant::poll`.
-        let this = unsafe { self.get_unchecked_mut() };
-        let _entered = InRequirement::enter(this.req);
-        unsafe { Pin::new_unchecked(&mut this.inner) }.poll(cx)
+        CTX.with(|c| c.req.set(self.prev));
     }
 }
 
@@ -86,22 +74,22 @@ impl Entered {
     /// The caller keeps `grant` alive for as long as the returned guard lives.
     fn new(grant: &Grant) -> Entered {
         Entered {
-            prev: CURRENT.with(|c| c.replace(grant.as_ptr())),
+            prev: CTX.with(|c| c.grant.replace(grant.as_ptr())),
         }
     }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        CURRENT.with(|c| c.set(self.prev));
+        CTX.with(|c| c.grant.set(self.prev));
     }
 }
 
 /// Calls `f` with a reference to the ambient grant, or `None` outside any.
 #[inline(always)]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&GrantInner>) -> R) -> R {
-    CURRENT.with(|c| {
-        let p = c.get();
+    CTX.with(|c| {
+        let p = c.grant.get();
         // SAFETY: a non-null pointer was stored by `Entered::new` from a grant that the
         // entering scope (`Grant::run` or `WithGrant::poll`) keeps alive until its guard
         // restores the previous value, and this reference does not outlive this call,
@@ -112,8 +100,8 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&GrantInner>) -> R) -> R {
 
 /// The grant entered on this thread, if any.
 pub fn current() -> Option<Grant> {
-    CURRENT.with(|c| {
-        let p = c.get();
+    CTX.with(|c| {
+        let p = c.grant.get();
         // SAFETY: as in `with_current`: a non-null pointer points into a live grant.
         (!p.is_null()).then(|| unsafe { Grant::clone_from_ptr(p) })
     })
@@ -146,6 +134,8 @@ impl Grant {
 pub struct WithGrant<F> {
     inner: F,
     grant: Option<Grant>,
+    /// The running annotated function of this task between polls.
+    requirement: Option<&'static Requirement>,
 }
 
 impl<F: Future> Future for WithGrant<F> {
@@ -153,21 +143,33 @@ impl<F: Future> Future for WithGrant<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `inner` is structurally pinned: it is never moved out of `self`, and
-        // `WithGrant` implements neither `Drop` nor `Unpin` by hand. `grant` is not pinned.
+        // `WithGrant` implements neither `Drop` nor `Unpin` by hand. The other fields are
+        // not pinned.
         let this = unsafe { self.get_unchecked_mut() };
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
-        match &this.grant {
-            Some(grant) => {
-                let _entered = Entered::new(grant);
-                inner.poll(cx)
-            }
-            None => {
-                let _entered = Entered {
-                    prev: CURRENT.with(|c| c.replace(ptr::null())),
-                };
-                inner.poll(cx)
-            }
-        }
+        let grant = this.grant.as_ref().map_or(ptr::null(), Grant::as_ptr);
+        let _task = TaskGuard {
+            prev: CTX.with(|c| (c.grant.replace(grant), c.req.replace(this.requirement))),
+            slot: &mut this.requirement,
+        };
+        inner.poll(cx)
+    }
+}
+
+/// A task's context entered for one poll: restores the thread's on drop (also on panic),
+/// keeping the task's running-function marker for its next poll.
+struct TaskGuard<'a> {
+    prev: (*const GrantInner, Option<&'static Requirement>),
+    slot: &'a mut Option<&'static Requirement>,
+}
+
+impl Drop for TaskGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        CTX.with(|c| {
+            *self.slot = c.req.replace(self.prev.1);
+            c.grant.set(self.prev.0);
+        });
     }
 }
 
@@ -193,6 +195,7 @@ pub trait WithGrantExt: Future + Sized {
         WithGrant {
             inner: self,
             grant: Some(grant.clone()),
+            requirement: None,
         }
     }
 
@@ -202,6 +205,7 @@ pub trait WithGrantExt: Future + Sized {
         WithGrant {
             inner: self,
             grant: current(),
+            requirement: None,
         }
     }
 }
