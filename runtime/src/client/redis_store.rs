@@ -25,8 +25,8 @@ fn err(e: redis::RedisError) -> StoreError {
     StoreError(format!("redis: {e}"))
 }
 
-/// Releases a lock only if its value is still the caller's.
-const UNLOCK: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end"#;
+/// Deletes a key only if its value is still the expected one.
+const DELETE_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end"#;
 
 impl RedisStore {
     /// A store at `url` (`redis://127.0.0.1:6379/`). Connects on first use; each command
@@ -67,11 +67,6 @@ impl Store for RedisStore {
         })
     }
 
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut c = self.conn.clone();
-        Box::pin(async move { c.del::<_, ()>(key).await.map_err(err) })
-    }
-
     fn try_lock<'a>(
         &'a self,
         key: &'a str,
@@ -93,17 +88,21 @@ impl Store for RedisStore {
         })
     }
 
-    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let mut c = self.conn.clone();
         Box::pin(async move {
             redis::cmd("EVAL")
-                .arg(UNLOCK)
+                .arg(DELETE_IF)
                 .arg(1)
                 .arg(key)
-                .arg(owner)
+                .arg(expected)
                 .query_async::<i64>(&mut c)
                 .await
-                .map(|_| ())
+                .map(|n| n == 1)
                 .map_err(err)
         })
     }

@@ -36,8 +36,6 @@ pub trait Store: Send + Sync + 'static {
         value: String,
         ttl: Option<Duration>,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Removes `key`.
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Takes the lock `key` for `owner` if nobody holds it; `true` if taken.
     fn try_lock<'a>(
         &'a self,
@@ -45,8 +43,20 @@ pub trait Store: Send + Sync + 'static {
         owner: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    /// Releases the lock `key` if `owner` still holds it.
-    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Removes `key` only if its value is still `expected`, atomically; `true` if removed.
+    ///
+    /// Instances use it to drop a token DingTalk refused without dropping the newer one
+    /// another instance may have stored meanwhile, and to release their locks.
+    fn delete_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Releases the lock `key` if `owner` still holds it (a lock's value is its owner).
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let removed = self.delete_if(key, owner);
+        Box::pin(async move { removed.await.map(|_| ()) })
+    }
 }
 
 /// The default store: one process's memory.
@@ -94,11 +104,6 @@ impl Store for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(|m| m.remove(key));
-        Box::pin(async { Ok(()) })
-    }
-
     fn try_lock<'a>(
         &'a self,
         key: &'a str,
@@ -119,13 +124,14 @@ impl Store for MemoryStore {
         Box::pin(async move { Ok(taken) })
     }
 
-    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.with(|m| {
-            if m.get(key).is_some_and(|(o, _)| o == owner) {
-                m.remove(key);
-            }
-        });
-        Box::pin(async { Ok(()) })
+    fn delete_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let removed = self
+            .with(|m| m.get(key).is_some_and(|(v, _)| v == expected) && m.remove(key).is_some());
+        Box::pin(async move { Ok(removed) })
     }
 }
 

@@ -156,6 +156,14 @@ impl TokenCache {
                 }
             }
         }
+        // The holder before us may have stored its token and released the lock between
+        // our read of the store and our lock: read it again before fetching.
+        if locked && let Some(t) = self.from_store(store, &store_key).await {
+            if let Err(e) = store.unlock(&lock_key, &self.owner).await {
+                tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
+            }
+            return Ok(t);
+        }
         let result = fetch().await;
         let out = match result {
             Ok(f) => {
@@ -247,10 +255,11 @@ impl TokenCache {
                 map.remove(key);
             }
         }
+        // Only the refused token: another instance may have stored a newer one meanwhile.
         let store_key = format!("dingscope:token:{key}");
         if let Ok(Some(json)) = store.get(&store_key).await
             && serde_json::from_str::<StoredToken>(&json).is_ok_and(|s| s.token == bad.expose())
-            && let Err(e) = store.delete(&store_key).await
+            && let Err(e) = store.delete_if(&store_key, &json).await
         {
             tracing::warn!(error = %e, "could not drop a bad token from the store");
         }
@@ -260,7 +269,7 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::store::MemoryStore;
+    use crate::client::store::{BoxFuture, MemoryStore, StoreError};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
@@ -334,5 +343,129 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    /// What another instance does between two steps of ours, on a shared store.
+    enum Interference {
+        /// Between our read of the store and our lock, it fetches a token, shares it and
+        /// releases the lock: the moment a naive refresher fetches twice.
+        SharesBeforeOurLock(TokenCache),
+        /// Right after we read the store, it stores a newer token.
+        StoresAfterOurRead(Mutex<Option<String>>),
+    }
+
+    struct Interleaved {
+        inner: MemoryStore,
+        other: Interference,
+    }
+
+    impl Store for Interleaved {
+        fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+            Box::pin(async move {
+                let read = self.inner.get(key).await;
+                if let Interference::StoresAfterOurRead(newer) = &self.other {
+                    let newer = newer.lock().unwrap().take();
+                    if let Some(json) = newer {
+                        self.inner.set(key, json, None).await?;
+                    }
+                }
+                read
+            })
+        }
+        fn set<'a>(
+            &'a self,
+            key: &'a str,
+            value: String,
+            ttl: Option<Duration>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.inner.set(key, value, ttl)
+        }
+        fn try_lock<'a>(
+            &'a self,
+            key: &'a str,
+            owner: &'a str,
+            ttl: Duration,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            Box::pin(async move {
+                if let Interference::SharesBeforeOurLock(other) = &self.other {
+                    other
+                        .get("k", &self.inner, || async {
+                            Ok::<_, ()>(Fetched {
+                                token: Secret::new("from-the-other-process"),
+                                expire_in: 7200,
+                            })
+                        })
+                        .await
+                        .unwrap();
+                }
+                self.inner.try_lock(key, owner, ttl).await
+            })
+        }
+        fn delete_if<'a>(
+            &'a self,
+            key: &'a str,
+            expected: &'a str,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            self.inner.delete_if(key, expected)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_lock_winner_reads_the_store_again_before_fetching() {
+        let store = Interleaved {
+            inner: MemoryStore::new(),
+            other: Interference::SharesBeforeOurLock(TokenCache::new(Duration::from_secs(600))),
+        };
+        let cache = TokenCache::new(Duration::from_secs(600));
+        let t = cache
+            .get("k", &store, || async {
+                Err::<Fetched, _>("fetched although another process had just shared a token")
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.expose(), "from-the-other-process");
+        // And the lock was released.
+        assert!(
+            store
+                .inner
+                .try_lock("dingscope:lock:k", "third", LOCK_TTL)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn invalidating_a_refused_token_keeps_a_newer_shared_one() {
+        let store = Interleaved {
+            inner: MemoryStore::new(),
+            other: Interference::StoresAfterOurRead(Mutex::new(None)),
+        };
+        let cache = TokenCache::new(Duration::from_secs(600));
+        let old = cache
+            .get("k", &store, || async {
+                Ok::<_, ()>(Fetched {
+                    token: Secret::new("old"),
+                    expire_in: 7200,
+                })
+            })
+            .await
+            .unwrap();
+        let newer = StoredToken {
+            token: "newer".into(),
+            // Fetched later than the old one, so stale later too.
+            stale_at_ms: now_ms() + 7_000_000,
+            expires_at_ms: now_ms() + 7_600_000,
+        };
+        if let Interference::StoresAfterOurRead(slot) = &store.other {
+            *slot.lock().unwrap() = Some(serde_json::to_string(&newer).unwrap());
+        }
+        cache.invalidate("k", &old, &store).await;
+        let t = cache
+            .get("k", &store, || async {
+                Err::<Fetched, _>("fetched although a newer token was shared")
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.expose(), "newer");
     }
 }
