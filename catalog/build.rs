@@ -63,6 +63,18 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n\n");
+    // FNV-1a over the sorted codes: the bit index of every code is a function of this list,
+    // so two builds with the same fingerprint give every code the same index.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for r in &rows {
+        for b in r[0].bytes().chain([b'\n']) {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    out.push_str(
+        "/// A hash of the sorted codes in [`SCOPES`]: equal fingerprints, equal indices.\n",
+    );
+    writeln!(out, "pub const FINGERPRINT: u64 = {hash:#018x};\n").unwrap();
 
     let endpoints = fs::read_to_string(&endpoints_path).expect("read data/endpoints.tsv");
     out.push_str("/// Every catalogued API endpoint, in the order of `data/endpoints.tsv`.\n");

@@ -19,6 +19,8 @@
 //! checks for drift in CI.
 
 #![warn(missing_docs)]
+// The crate example is a build script, whose `fn main` is the point.
+#![allow(clippy::needless_doctest_main)]
 
 #[doc(hidden)]
 pub mod attr;

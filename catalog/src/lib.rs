@@ -188,6 +188,18 @@ pub fn required_for(method: Method, path: &str) -> Option<&'static [&'static str
         .map(|e| e.scopes)
 }
 
+/// How many `u64` words a bit set over [`SCOPES`] takes (one bit a code, by index).
+pub const MASK_WORDS: usize = SCOPES.len().div_ceil(64);
+
+/// The bit set of the given [`SCOPES`] indices.
+pub fn mask_of(indices: impl IntoIterator<Item = usize>) -> [u64; MASK_WORDS] {
+    let mut words = [0; MASK_WORDS];
+    for i in indices {
+        words[i / 64] |= 1 << (i % 64);
+    }
+    words
+}
+
 /// Index of `code` in [`SCOPES`], if catalogued. Usable in constant evaluation.
 pub const fn index_of(code: &str) -> Option<usize> {
     let code = code.as_bytes();
@@ -206,14 +218,6 @@ pub const fn index_of(code: &str) -> Option<usize> {
 /// The catalog entry for `code`, if any.
 pub fn lookup(code: &str) -> Option<&'static ScopeInfo> {
     index_of(code).map(|i| &SCOPES[i])
-}
-
-/// Whether two codes are the same; usable in constant evaluation.
-pub const fn same_code(a: &str, b: &str) -> bool {
-    matches!(
-        cmp_bytes(a.as_bytes(), b.as_bytes()),
-        core::cmp::Ordering::Equal
-    )
 }
 
 const fn cmp_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {

@@ -224,7 +224,7 @@ mod tests {
         for ep in ENDPOINTS {
             let want: Vec<&str> = segments(ep.path).collect();
             let m = match_path(ep.path);
-            assert!(m.iter().any(|e| *e == ep), "{} not found", ep.path);
+            assert!(m.contains(&ep), "{} not found", ep.path);
             let best = ENDPOINTS
                 .iter()
                 .filter_map(|e| score(&want, e.path))

@@ -1,5 +1,7 @@
 //! Code generation: one statement block at the top of the body, docs on the function.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -79,15 +81,10 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
     } = func;
     let docs = docs(&args);
     let (inner_attrs, stmts) = split_inner_attrs(body.stream());
-    let tracking = decls.as_ref().map(|d| {
-        let path = d.path.display().to_string();
-        quote!(
-            const _: &[u8] = ::core::include_bytes!(#path);
-        )
-    });
+    let tracking = tracking(decls.as_deref());
     let new_body = match async_trait_block(sig, &stmts) {
         Some((mut block, ret_span)) => {
-            let prelude = prelude(&args, tracking.as_ref(), ret_span, sig.ident.span());
+            let prelude = prelude(&args, &tracking, ret_span, sig.ident.span());
             inject(&mut block, prelude)?;
             let stmts = &block.stmts;
             quote!(#(#stmts)*)
@@ -97,9 +94,8 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
                 ReturnType::Type(_, ty) => ty.span(),
                 ReturnType::Default => sig.paren_token.span.close(),
             };
-            let prelude = prelude(&args, tracking.as_ref(), ret_span, sig.ident.span());
-            let body = in_requirement(quote!(#stmts));
-            quote!(#prelude #body)
+            let prelude = prelude(&args, &tracking, ret_span, sig.ident.span());
+            quote!(#prelude #stmts)
         }
     };
     let mut braced = proc_macro2::Group::new(
@@ -114,22 +110,64 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
     })
 }
 
-/// The statements inserted at the top of the body.
-fn prelude(
-    args: &Args,
-    tracking: Option<&TokenStream>,
-    ret_span: Span,
-    name_span: Span,
-) -> TokenStream {
-    let groups = args.groups.iter().map(|g| {
-        let codes = g.codes.iter().map(|c| &c.value);
-        let indices = g
-            .codes
-            .iter()
-            .map(|c| dingscope_catalog::index_of(&c.value).map_or(u16::MAX, |i| i as u16));
-        let field = g.kind == Kind::Field;
-        quote!(::dingscope::__private::Group::__at(&[#(#codes),*], &[#(#indices),*], #field))
+/// Whether this compiler process has emitted the tracking items yet.
+static TRACKED: AtomicBool = AtomicBool::new(false);
+
+/// Items that make rustc record what the expansion read: the declarations file (through
+/// `include_bytes!`) and the variable that can point elsewhere (through `option_env!`),
+/// so that editing either rebuilds the crate. rustc compiles one crate per process and
+/// records a dependency for the whole crate, so the first expansion emits them and the
+/// others do not: a thousand functions pay for two constants, not two thousand.
+fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
+    if TRACKED.swap(true, Ordering::Relaxed) {
+        return TokenStream::new();
+    }
+    let file = decls.map(|d| {
+        let path = d.path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
     });
+    let env = decls::ENV;
+    quote! {
+        #file
+        const _: ::core::option::Option<&str> = ::core::option_env!(#env);
+    }
+}
+
+/// The statements inserted at the top of the body: the function's requirement, built
+/// from values computed here (constant evaluation is the costly part of compiling the
+/// expansion), and one call that checks it and marks the function as running.
+fn prelude(args: &Args, tracking: &TokenStream, ret_span: Span, name_span: Span) -> TokenStream {
+    let words = |indices: &mut dyn Iterator<Item = usize>| {
+        let words = dingscope_catalog::mask_of(indices);
+        quote!([#(#words),*])
+    };
+    let mut all = Vec::new();
+    let (mut exact, mut any_of) = (true, false);
+    let groups: Vec<TokenStream> = args
+        .groups
+        .iter()
+        .map(|g| {
+            let codes = g.codes.iter().map(|c| &c.value);
+            let indices: Vec<Option<usize>> = g
+                .codes
+                .iter()
+                .map(|c| dingscope_catalog::index_of(&c.value))
+                .collect();
+            let group_exact = indices.iter().all(Option::is_some);
+            exact &= group_exact;
+            if g.codes.len() == 1 {
+                all.extend(indices.iter().flatten().copied());
+            } else {
+                any_of = true;
+            }
+            let mask = words(&mut indices.into_iter().flatten());
+            let field = g.kind == Kind::Field;
+            quote!(::dingscope::__private::Group::__raw(&[#(#codes),*], #mask, #group_exact, #field))
+        })
+        .collect();
+    let all = words(&mut all.into_iter());
     let auth = match args.auth {
         None => quote!(::core::option::Option::None),
         Some(Auth::Delegated) => {
@@ -143,42 +181,37 @@ fn prelude(
             ))
         }
     };
+    let fingerprint = dingscope_catalog::FINGERPRINT;
     let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
     let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
-    let env = dingscope_build::decls::ENV;
+    let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
     let line = quote_spanned!(name_span=> ::core::line!());
     quote! {
         #tracking
-        const _: ::core::option::Option<&str> = ::core::option_env!(#env);
-        fn __dingscope_fn() -> &'static str {
-            ::dingscope::__private::function_name(::dingscope::__private::type_name_of_val(&__dingscope_fn))
-        }
+        // Its type name is the function's path, `Type::method` included.
+        #[allow(dead_code, non_camel_case_types)]
+        enum __dingscope_fn {}
         static __DINGSCOPE_REQUIREMENT: ::dingscope::__private::Requirement =
-            ::dingscope::__private::Requirement::__annotated(
-                __dingscope_fn,
-                ::core::file!(),
-                #line,
+            ::dingscope::__private::Requirement::__raw(
+                #fingerprint,
+                ::core::any::type_name::<__dingscope_fn>,
+                (::core::file!(), #line),
                 &[#(#groups),*],
                 #auth,
+                #all,
+                #exact,
+                #any_of,
             );
-        ::dingscope::__private::inventory::submit! {
-            ::dingscope::__private::Registered(&__DINGSCOPE_REQUIREMENT)
-        }
-        if let ::core::result::Result::Err(#denied) = ::dingscope::__private::check(&__DINGSCOPE_REQUIREMENT) {
-            #[allow(unreachable_code)]
-            return #deny;
-        }
-    }
-}
-
-/// The body, with the function's requirement marked while it runs (the client compares
-/// DingTalk's denials with it). In an `async fn` the guard lives across awaits;
-/// `WithGrant` keeps each task's marker apart.
-fn in_requirement(stmts: TokenStream) -> TokenStream {
-    let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
-    quote! {
-        let #guard = ::dingscope::__private::InRequirement::enter(&__DINGSCOPE_REQUIREMENT);
-        #stmts
+        ::dingscope::__private::register!(__DINGSCOPE_REQUIREMENT);
+        // Held for the whole body (across awaits in an `async fn`): the client compares
+        // DingTalk's denials with the running function's requirement.
+        let #guard = match ::dingscope::__private::enter_checked(&__DINGSCOPE_REQUIREMENT) {
+            ::core::result::Result::Ok(guard) => guard,
+            ::core::result::Result::Err(#denied) => {
+                #[allow(unreachable_code)]
+                return #deny;
+            }
+        };
     }
 }
 
@@ -200,7 +233,7 @@ fn async_trait_block(sig: &syn::Signature, stmts: &TokenStream) -> Option<(Block
             && matches!(call.args.first(), Some(Expr::Async(_)))
             && matches!(&*call.func, Expr::Path(p)
                 if p.path.segments.len() >= 2
-                && p.path.segments.iter().rev().nth(0).is_some_and(|s| s.ident == "pin")
+                && p.path.segments.iter().next_back().is_some_and(|s| s.ident == "pin")
                 && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "Box")));
     is_box_pin_async.then_some((block, output.span()))
 }
@@ -245,8 +278,7 @@ fn inject(block: &mut Block, prelude: TokenStream) -> Result<(), Error> {
         return Ok(());
     };
     let rest = std::mem::take(&mut async_block.block.stmts);
-    let body = in_requirement(quote!(#(#rest)*));
-    let inserted: Block = syn::parse2(quote!({ #prelude #body }))?;
+    let inserted: Block = syn::parse2(quote!({ #prelude #(#rest)* }))?;
     async_block.block.stmts = inserted.stmts;
     Ok(())
 }

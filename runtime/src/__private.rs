@@ -1,16 +1,41 @@
 //! What `#[requires_scope]` expands to. Not public API.
 
-pub use crate::context::InRequirement;
+pub use crate::context::enter_checked;
 pub use crate::requirement::{Group, Requirement};
 pub use crate::scope::AuthType;
-pub use core::any::type_name_of_val;
+pub use dingscope_catalog::FINGERPRINT;
+#[cfg(feature = "registry")]
 pub use inventory;
 
-/// One annotated function, as compiled: collected at run time by [`crate::registry`].
+/// One annotated function, as compiled: collected at run time by `dingscope::registry`.
+#[cfg(feature = "registry")]
 pub struct Registered(pub &'static Requirement);
 
+#[cfg(feature = "registry")]
 inventory::collect!(Registered);
-pub use core::result::Result::Err;
+
+/// Registers an annotated function's requirement in `dingscope::registry`, with the
+/// `registry` feature; without it, expands to nothing, so that builds that do not list
+/// requirements at run time pay nothing for it.
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register {
+    ($req:ident) => {
+        $crate::__private::inventory::submit! {
+            $crate::__private::Registered(&$req)
+        }
+    };
+}
+
+#[cfg(not(feature = "registry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register {
+    ($req:ident) => {};
+}
+
+pub use crate::__register as register;
 
 /// Return types that can carry a permission denial out of an annotated function.
 #[diagnostic::on_unimplemented(
@@ -31,24 +56,8 @@ impl<T, E: From<crate::Error>> CarriesDenial for Result<T, E> {
     }
 }
 
-/// Checks `req` against the ambient grant.
-#[inline(always)]
-pub fn check(req: &'static Requirement) -> Result<(), crate::Error> {
-    req.check()
-}
-
 /// Converts a denial into the function's return type, which is inferred.
 #[inline]
 pub fn deny<R: CarriesDenial>(error: crate::Error) -> R {
     R::from_denial(error)
-}
-
-/// Turns `path::to::f::__dingscope_fn` (or `path::to::f::{{closure}}::__dingscope_fn`,
-/// inside an `async fn`) into `path::to::f`.
-pub fn function_name(marker: &'static str) -> &'static str {
-    let mut name = marker.strip_suffix("::__dingscope_fn").unwrap_or(marker);
-    while let Some(outer) = name.strip_suffix("::{{closure}}") {
-        name = outer;
-    }
-    name
 }

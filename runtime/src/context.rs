@@ -49,13 +49,27 @@ pub struct InRequirement {
 }
 
 impl InRequirement {
-    #[doc(hidden)]
     #[inline]
-    pub fn enter(req: &'static Requirement) -> InRequirement {
+    fn enter(req: &'static Requirement) -> InRequirement {
         InRequirement {
             prev: CTX.with(|c| c.req.replace(Some(req))),
         }
     }
+}
+
+/// What an annotated function runs first: checks `req` against the ambient grant and, if
+/// it is covered, marks `req` as running.
+///
+/// Each thread-local access is a closure of one load or store, so that it inlines into
+/// a single `%fs`-relative instruction; the denial is built outside them, out of line.
+#[doc(hidden)]
+#[inline]
+pub fn enter_checked(req: &'static Requirement) -> Result<InRequirement, crate::Error> {
+    with_current(|g| match g {
+        Some(g) if req.satisfied(g) => Ok(()),
+        g => Err(crate::check::denial(req, g)),
+    })?;
+    Ok(InRequirement::enter(req))
 }
 
 impl Drop for InRequirement {
@@ -88,14 +102,12 @@ impl Drop for Entered {
 /// Calls `f` with a reference to the ambient grant, or `None` outside any.
 #[inline(always)]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&GrantInner>) -> R) -> R {
-    CTX.with(|c| {
-        let p = c.grant.get();
-        // SAFETY: a non-null pointer was stored by `Entered::new` from a grant that the
-        // entering scope (`Grant::run` or `WithGrant::poll`) keeps alive until its guard
-        // restores the previous value, and this reference does not outlive this call,
-        // which runs inside that scope on the same thread.
-        f(unsafe { p.as_ref() })
-    })
+    let p = CTX.with(|c| c.grant.get());
+    // SAFETY: a non-null pointer was stored by `Entered::new` from a grant that the
+    // entering scope (`Grant::run` or `WithGrant::poll`) keeps alive until its guard
+    // restores the previous value, and this reference does not outlive this call, which
+    // runs inside that scope on the same thread.
+    f(unsafe { p.as_ref() })
 }
 
 /// The grant entered on this thread, if any.

@@ -36,6 +36,15 @@
 //! checks when it is first polled. A task spawned inside does not inherit the grant:
 //! carry it over with [`WithGrantExt::with_current_grant`]. With no grant entered, every
 //! check fails closed.
+//!
+//! # Features
+//!
+//! - `client` (default): [`client`], the DingTalk client: tokens, grants, API calls.
+//! - `redis`: a Redis store for services that run several instances.
+//! - `registry`: `dingscope::registry`, every annotated function compiled into the
+//!   program, and `manifest::agreement`, which compares it with the build-time manifest.
+//!   Meant for tests: enable it in `[dev-dependencies]`, as each annotated function then
+//!   registers itself, which costs compile time.
 
 #![warn(missing_docs)]
 
@@ -47,6 +56,7 @@ mod error;
 mod grant;
 pub mod manifest;
 mod mask;
+#[cfg(feature = "registry")]
 pub mod registry;
 mod requirement;
 mod scope;

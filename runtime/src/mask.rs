@@ -2,7 +2,7 @@
 
 use dingscope_catalog::SCOPES;
 
-pub(crate) const WORDS: usize = SCOPES.len().div_ceil(64);
+pub(crate) const WORDS: usize = dingscope_catalog::MASK_WORDS;
 
 /// A set of catalogued codes, one bit each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -29,40 +29,19 @@ impl Group {
         Group::new(codes, Kind::Field)
     }
 
-    /// For `#[requires_scope]`: `indices[i]` is `codes[i]`'s catalog index as the macro
-    /// found it (`u16::MAX`: not catalogued), checked here with one comparison each, so
-    /// the macro and the runtime cannot disagree. Cheaper to evaluate than a search.
+    /// For `#[requires_scope]`, which computes the mask from the catalog as it expands;
+    /// [`Requirement::__raw`] checks that it used the same catalog.
     #[doc(hidden)]
-    pub const fn __at(
+    pub const fn __raw(
         codes: &'static [&'static str],
-        indices: &'static [u16],
+        mask: [u64; dingscope_catalog::MASK_WORDS],
+        exact: bool,
         field: bool,
     ) -> Group {
-        assert!(!codes.is_empty() && codes.len() == indices.len());
-        let mut mask = Mask::EMPTY;
-        let mut exact = true;
-        let mut i = 0;
-        while i < codes.len() {
-            let index = indices[i] as usize;
-            if indices[i] == u16::MAX {
-                exact = false;
-            } else {
-                assert!(
-                    index < dingscope_catalog::SCOPES.len()
-                        && dingscope_catalog::same_code(
-                            dingscope_catalog::SCOPES[index].code,
-                            codes[i]
-                        ),
-                    "dingscope-macros and dingscope-catalog disagree on a code's index"
-                );
-                mask = mask.with(index);
-            }
-            i += 1;
-        }
         Group {
             codes,
             kind: if field { Kind::Field } else { Kind::Rpc },
-            mask,
+            mask: Mask(mask),
             exact,
         }
     }
@@ -124,6 +103,16 @@ impl fmt::Debug for Group {
     }
 }
 
+/// Turns `path::to::f::__dingscope_fn` (or `path::to::f::{{closure}}::__dingscope_fn`,
+/// inside an `async fn`) into `path::to::f`.
+fn function_name(marker: &'static str) -> &'static str {
+    let mut name = marker.strip_suffix("::__dingscope_fn").unwrap_or(marker);
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    name
+}
+
 #[derive(Clone, Copy)]
 enum Name {
     Static(&'static str),
@@ -157,15 +146,34 @@ impl Requirement {
         Requirement::build(Name::Static(function), None, groups, auth)
     }
 
+    /// For `#[requires_scope]`: everything precomputed as the macro expands, so that the
+    /// constant evaluation of each function's requirement is one comparison (the catalog
+    /// `fingerprint` the macro saw must be this crate's) and no loops.
     #[doc(hidden)]
-    pub const fn __annotated(
+    #[allow(clippy::too_many_arguments)]
+    pub const fn __raw(
+        fingerprint: u64,
         function: fn() -> &'static str,
-        file: &'static str,
-        line: u32,
+        location: (&'static str, u32),
         groups: &'static [Group],
         auth: Option<AuthType>,
+        all: [u64; dingscope_catalog::MASK_WORDS],
+        exact: bool,
+        any_of: bool,
     ) -> Requirement {
-        Requirement::build(Name::Fn(function), Some((file, line)), groups, auth)
+        assert!(
+            fingerprint == dingscope_catalog::FINGERPRINT,
+            "dingscope-macros was built against another permission catalog than dingscope; use the same version of both"
+        );
+        Requirement {
+            name: Name::Fn(function),
+            location: Some(location),
+            groups,
+            auth,
+            all: Mask(all),
+            exact,
+            any_of,
+        }
     }
 
     const fn build(
@@ -203,7 +211,7 @@ impl Requirement {
     pub fn function(&self) -> &'static str {
         match self.name {
             Name::Static(s) => s,
-            Name::Fn(f) => f(),
+            Name::Fn(f) => function_name(f()),
         }
     }
 
@@ -229,6 +237,9 @@ impl Requirement {
         self.satisfied(grant.inner())
     }
 
+    /// The check. Inlined where it runs, so only the common case is here: catalogued codes
+    /// and no alternatives, a mask comparison. The rest is out of line, so that the fast
+    /// path does not pay for its registers.
     #[inline(always)]
     pub(crate) fn satisfied(&self, grant: &GrantInner) -> bool {
         if let Some(auth) = self.auth
@@ -236,20 +247,23 @@ impl Requirement {
         {
             return false;
         }
+        if self.exact && !self.any_of {
+            grant.mask.covers(&self.all)
+        } else {
+            self.satisfied_general(grant)
+        }
+    }
+
+    #[inline(never)]
+    fn satisfied_general(&self, grant: &GrantInner) -> bool {
         if !self.exact {
             return self.groups.iter().all(|g| g.satisfied_slow(grant));
         }
-        if !grant.mask.covers(&self.all) {
-            return false;
-        }
-        if self.any_of {
-            for g in self.groups {
-                if g.codes.len() > 1 && !grant.mask.intersects(&g.mask) {
-                    return false;
-                }
-            }
-        }
-        true
+        grant.mask.covers(&self.all)
+            && self
+                .groups
+                .iter()
+                .all(|g| g.codes.len() == 1 || grant.mask.intersects(&g.mask))
     }
 }
 

@@ -132,7 +132,7 @@ impl TokenCache {
         }
         let store_key = format!("dingscope:token:{key}");
         let lock_key = format!("dingscope:lock:{key}");
-        if let Some(t) = self.from_store(store, &store_key).await {
+        if let Some(t) = self.read_store(store, &store_key).await {
             return Ok(t);
         }
         // Across processes: one refresher; the others wait for its token.
@@ -146,7 +146,7 @@ impl TokenCache {
                 Ok(false) => {
                     tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt.min(8) + 1)))
                         .await;
-                    if let Some(t) = self.from_store(store, &store_key).await {
+                    if let Some(t) = self.read_store(store, &store_key).await {
                         return Ok(t);
                     }
                 }
@@ -158,7 +158,7 @@ impl TokenCache {
         }
         // The holder before us may have stored its token and released the lock between
         // our read of the store and our lock: read it again before fetching.
-        if locked && let Some(t) = self.from_store(store, &store_key).await {
+        if locked && let Some(t) = self.read_store(store, &store_key).await {
             if let Err(e) = store.unlock(&lock_key, &self.owner).await {
                 tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
             }
@@ -210,7 +210,7 @@ impl TokenCache {
         out
     }
 
-    async fn from_store(&self, store: &dyn Store, store_key: &str) -> Option<Secret> {
+    async fn read_store(&self, store: &dyn Store, store_key: &str) -> Option<Secret> {
         let json = match store.get(store_key).await {
             Ok(v) => v?,
             Err(e) => {
