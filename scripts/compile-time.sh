@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compile-time cost of #[requires_scope]: three generated crates of 1,000 functions in 100
-# files (annotated, plain, and with tracing's #[instrument]), each rebuilt clean in debug
+# Compile-time cost of #[requires_scope]: generated crates of 1,000 functions in 100 files
+# (annotated; annotated with dingscope's `registry` feature, as in a test build; plain; and
+# with tracing's #[instrument]), each rebuilt clean in debug
 # with its dependencies already built; the median of 3 builds each. Also times the
 # manifest scan of the annotated crate. Prints a Markdown table (BENCHMARKS.md).
 set -euo pipefail
@@ -9,8 +10,8 @@ work="$root/target/compile-bench"
 export CARGO_TARGET_DIR="$work/target"
 mkdir -p "$work"
 
-gen() { # name attribute
-  local dir="$work/$1" attr="$2"
+gen() { # name attribute [dingscope features]
+  local dir="$work/$1" attr="$2" features="${3:-}"
   rm -rf "$dir/src"; mkdir -p "$dir/src"
   cat > "$dir/Cargo.toml" <<TOML
 [package]
@@ -20,7 +21,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-dingscope = { path = "$root/runtime", default-features = false }
+dingscope = { path = "$root/runtime", default-features = false, features = [$features] }
 tracing = { version = "0.1", default-features = false, features = ["std", "attributes"] }
 
 [workspace]
@@ -39,12 +40,13 @@ TOML
 }
 
 gen annotated '#[dingscope::requires_scope("qyapi_hrm_read_user")]'
+gen registry '#[dingscope::requires_scope("qyapi_hrm_read_user")]' '"registry"'
 gen plain ''
 gen instrument '#[tracing::instrument]'
 
 median() { sort -n | sed -n 2p; }
 declare -A secs
-for c in plain annotated instrument; do
+for c in plain annotated registry instrument; do
   (cd "$work/$c" && cargo build -q 2>/dev/null || cargo build)   # dependencies, once
   t=$(for _ in 1 2 3; do
         (cd "$work/$c" && cargo clean -q -p "bench-$c" && s=$(date +%s.%N) && cargo build -q && e=$(date +%s.%N) && echo "$e - $s" | bc)
@@ -57,7 +59,7 @@ scan=$(for _ in 1 2 3; do
        done | median)
 
 printf '| crate (1,000 functions, 100 files) | clean debug build | vs plain |\n|---|---:|---:|\n'
-for c in plain annotated instrument; do
+for c in plain annotated registry instrument; do
   printf '| %s | %.2f s | %.2f× |\n' "$c" "${secs[$c]}" "$(echo "${secs[$c]} / ${secs[plain]}" | bc -l)"
 done
 printf '\nmanifest scan of the annotated crate (debug `dingscope manifest`, whole process): %.3f s\n' "$scan"

@@ -434,9 +434,11 @@ impl DingTalk {
     }
 
     fn principal(&self, who: Who) -> Principal {
+        let token_key = self.token_key(&who);
         Principal {
             dt: self.clone(),
-            token_key: self.token_key(&who),
+            token_slot: self.inner.tokens.slot(&token_key),
+            token_key,
             who,
         }
     }
@@ -718,6 +720,8 @@ pub struct Principal {
     pub(crate) who: Who,
     /// The token cache's key, computed once.
     pub(crate) token_key: Arc<str>,
+    /// Its slot in the token cache, looked up once.
+    token_slot: Arc<token::Slot>,
 }
 
 impl fmt::Debug for Principal {
@@ -755,7 +759,7 @@ impl Principal {
 
     /// The access token if this process holds a fresh one: no I/O, no waiting.
     pub fn cached_token(&self) -> Option<Secret> {
-        self.dt.inner.tokens.fresh(&self.token_key)
+        self.token_slot.fresh()
     }
 
     /// Replaces the known grant (from configuration, say).

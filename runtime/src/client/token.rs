@@ -40,8 +40,39 @@ const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How long a cross-process refresh lock is held at most.
 const LOCK_TTL: Duration = Duration::from_secs(10);
 
+/// One key's token in this process. A [`Principal`](super::Principal) keeps its slot, so
+/// that a cache hit is a read lock, a clock read and a reference-count increment, with no
+/// hashing of the key.
+#[derive(Default)]
+pub(crate) struct Slot(RwLock<Option<Cached>>);
+
+impl Slot {
+    /// A fresh token, if any. The fast path of every call.
+    #[inline]
+    pub(crate) fn fresh(&self) -> Option<Secret> {
+        let cached = self.0.read().unwrap_or_else(|e| e.into_inner());
+        cached
+            .as_ref()
+            .filter(|c| c.stale_at > Instant::now())
+            .map(|c| c.token.clone())
+    }
+
+    /// A token that has not expired, stale or not.
+    fn usable(&self) -> Option<Secret> {
+        let cached = self.0.read().unwrap_or_else(|e| e.into_inner());
+        cached
+            .as_ref()
+            .filter(|c| c.expires_at > Instant::now())
+            .map(|c| c.token.clone())
+    }
+
+    fn set(&self, c: Cached) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(c);
+    }
+}
+
 pub(crate) struct TokenCache {
-    local: RwLock<HashMap<String, Cached>>,
+    slots: RwLock<HashMap<String, Arc<Slot>>>,
     /// Per key, the `stale_at_ms` of the last token DingTalk refused: a stored token no
     /// newer than that is as bad (a restarted store may hand back an old one).
     refused: RwLock<HashMap<String, u64>>,
@@ -72,7 +103,7 @@ pub(crate) fn lifetimes(expire_in: i64, margin: Duration) -> Option<(Duration, D
 impl TokenCache {
     pub(crate) fn new(margin: Duration) -> TokenCache {
         TokenCache {
-            local: RwLock::default(),
+            slots: RwLock::default(),
             refused: RwLock::default(),
             flights: Mutex::default(),
             margin,
@@ -84,30 +115,23 @@ impl TokenCache {
         }
     }
 
-    /// A fresh token from this process's cache, if any. The fast path: a read lock and a
-    /// reference-count increment.
-    pub(crate) fn fresh(&self, key: &str) -> Option<Secret> {
-        let map = self.local.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|c| c.stale_at > Instant::now())
-            .map(|c| c.token.clone())
-    }
-
-    fn usable(&self, key: &str) -> Option<Secret> {
-        let map = self.local.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|c| c.expires_at > Instant::now())
-            .map(|c| c.token.clone())
+    /// The slot of `key`, made on first use.
+    pub(crate) fn slot(&self, key: &str) -> Arc<Slot> {
+        if let Some(slot) = self
+            .slots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+        {
+            return slot.clone();
+        }
+        let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
+        slots.entry(key.to_owned()).or_default().clone()
     }
 
     fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut f = self.flights.lock().unwrap_or_else(|e| e.into_inner());
         f.entry(key.to_owned()).or_default().clone()
-    }
-
-    fn remember(&self, key: &str, c: Cached) {
-        let mut map = self.local.write().unwrap_or_else(|e| e.into_inner());
-        map.insert(key.to_owned(), c);
     }
 
     /// The token for `key`: cached, from the shared store, or from `fetch`, which runs at
@@ -122,12 +146,13 @@ impl TokenCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, E>>,
     {
-        if let Some(t) = self.fresh(key) {
+        let slot = self.slot(key);
+        if let Some(t) = slot.fresh() {
             return Ok(t);
         }
         let flight = self.flight(key);
         let _one_at_a_time = flight.lock().await;
-        if let Some(t) = self.fresh(key) {
+        if let Some(t) = slot.fresh() {
             return Ok(t);
         }
         let store_key = format!("dingscope:token:{key}");
@@ -176,15 +201,12 @@ impl TokenCache {
                             stale_at_ms: now_ms() + stale.as_millis() as u64,
                             expires_at_ms: now_ms() + life.as_millis() as u64,
                         };
-                        self.remember(
-                            key,
-                            Cached {
-                                token: f.token.clone(),
-                                stale_at: now + stale,
-                                expires_at: now + life,
-                                stale_at_ms: stored.stale_at_ms,
-                            },
-                        );
+                        slot.set(Cached {
+                            token: f.token.clone(),
+                            stale_at: now + stale,
+                            expires_at: now + life,
+                            stale_at_ms: stored.stale_at_ms,
+                        });
                         if let Ok(json) = serde_json::to_string(&stored)
                             && let Err(e) = store.set(&store_key, json, Some(life)).await
                         {
@@ -199,7 +221,7 @@ impl TokenCache {
                 Ok(token)
             }
             // A refresh ahead of expiry failed, but the old token still works: use it.
-            Err(e) => match self.usable(key) {
+            Err(e) => match slot.usable() {
                 Some(old) => Ok(old),
                 None => Err(e),
             },
@@ -232,27 +254,25 @@ impl TokenCache {
         }
         let at = |ms: u64| Instant::now() + Duration::from_millis(ms.saturating_sub(now));
         let token = Secret::new(stored.token);
-        self.remember(
-            key,
-            Cached {
-                token: token.clone(),
-                stale_at: at(stored.stale_at_ms),
-                expires_at: at(stored.expires_at_ms),
-                stale_at_ms: stored.stale_at_ms,
-            },
-        );
+        self.slot(key).set(Cached {
+            token: token.clone(),
+            stale_at: at(stored.stale_at_ms),
+            expires_at: at(stored.expires_at_ms),
+            stale_at_ms: stored.stale_at_ms,
+        });
         Some(token)
     }
 
     /// Forgets `key`'s token here and in the store, if it is still `bad`.
     pub(crate) async fn invalidate(&self, key: &str, bad: &Secret, store: &dyn Store) {
         {
-            let mut map = self.local.write().unwrap_or_else(|e| e.into_inner());
-            if let Some(c) = map.get(key).filter(|c| &c.token == bad) {
+            let slot = self.slot(key);
+            let mut cached = slot.0.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(c) = cached.as_ref().filter(|c| &c.token == bad) {
                 let mut refused = self.refused.write().unwrap_or_else(|e| e.into_inner());
                 let r = refused.entry(key.to_owned()).or_default();
                 *r = (*r).max(c.stale_at_ms);
-                map.remove(key);
+                *cached = None;
             }
         }
         // Only the refused token: another instance may have stored a newer one meanwhile.
