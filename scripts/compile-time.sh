@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compile-time cost of #[requires_scope]: generated crates of 1,000 functions in 100 files
 # (annotated; annotated with dingscope's `registry` feature, as in a test build; plain; and
-# with tracing's #[instrument]), each rebuilt clean in debug
+# with tracing's #[instrument]), with one-line bodies, and again (suffix 10) with ten-line
+# bodies that do some work; each rebuilt clean in debug
 # with its dependencies already built; the median of 3 builds each. Also times the
 # manifest scan of the annotated crate. Prints a Markdown table (BENCHMARKS.md).
 set -euo pipefail
@@ -10,8 +11,8 @@ work="$root/target/compile-bench"
 export CARGO_TARGET_DIR="$work/target"
 mkdir -p "$work"
 
-gen() { # name attribute [dingscope features]
-  local dir="$work/$1" attr="$2" features="${3:-}"
+gen() { # name attribute dingscope-features body (one-line | ten-line)
+  local dir="$work/$1" attr="$2" features="$3" body="$4"
   rm -rf "$dir/src"; mkdir -p "$dir/src"
   cat > "$dir/Cargo.toml" <<TOML
 [package]
@@ -33,20 +34,43 @@ TOML
     {
       for i in $(seq 0 9); do
         [ -n "$attr" ] && echo "$attr"
-        echo "pub fn f$i(x: u32) -> Result<u32, dingscope::Error> { Ok(x.wrapping_mul(3) + $i) }"
+        if [ "$body" = one-line ]; then
+          echo "pub fn f$i(x: u32) -> Result<u32, dingscope::Error> { Ok(x.wrapping_mul(3) + $i) }"
+        else
+          cat <<RS
+pub fn f$i(ids: &[u32], page: Option<u32>) -> Result<Vec<String>, dingscope::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        match id % 3 {
+            0 => out.push(format!("user{id}:{}", page.unwrap_or($i))),
+            1 => out.push(id.to_string()),
+            _ => out.extend(ids.iter().filter(|j| *j > id).map(|j| format!("{id}-{j}"))),
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+RS
+        fi
       done
     } > "$dir/src/m$f.rs"
   done
 }
 
-gen annotated '#[dingscope::requires_scope("qyapi_hrm_read_user")]'
-gen registry '#[dingscope::requires_scope("qyapi_hrm_read_user")]' '"registry"'
-gen plain ''
-gen instrument '#[tracing::instrument]'
+scope='#[dingscope::requires_scope("qyapi_hrm_read_user")]'
+crates="plain annotated registry instrument plain10 annotated10 instrument10"
+gen plain '' '' one-line
+gen annotated "$scope" '' one-line
+gen registry "$scope" '"registry"' one-line
+gen instrument '#[tracing::instrument]' '' one-line
+gen plain10 '' '' ten-line
+gen annotated10 "$scope" '' ten-line
+gen instrument10 '#[tracing::instrument]' '' ten-line
 
 median() { sort -n | sed -n 2p; }
 declare -A secs
-for c in plain annotated registry instrument; do
+for c in $crates; do
   (cd "$work/$c" && cargo build -q 2>/dev/null || cargo build)   # dependencies, once
   t=$(for _ in 1 2 3; do
         (cd "$work/$c" && cargo clean -q -p "bench-$c" && s=$(date +%s.%N) && cargo build -q && e=$(date +%s.%N) && echo "$e - $s" | bc)
@@ -59,7 +83,8 @@ scan=$(for _ in 1 2 3; do
        done | median)
 
 printf '| crate (1,000 functions, 100 files) | clean debug build | vs plain |\n|---|---:|---:|\n'
-for c in plain annotated registry instrument; do
-  printf '| %s | %.2f s | %.2f× |\n' "$c" "${secs[$c]}" "$(echo "${secs[$c]} / ${secs[plain]}" | bc -l)"
+for c in $crates; do
+  base=plain; [ "${c%10}" != "$c" ] && base=plain10
+  printf '| %s | %.2f s | %.2f× |\n' "$c" "${secs[$c]}" "$(echo "${secs[$c]} / ${secs[$base]}" | bc -l)"
 done
 printf '\nmanifest scan of the annotated crate (debug `dingscope manifest`, whole process): %.3f s\n' "$scan"
