@@ -39,7 +39,7 @@
 //!
 //! # Features
 //!
-//! - `client` (default): [`client`], the DingTalk client: tokens, grants, API calls.
+//! - `client` (default): `dingscope::client`, the DingTalk client: tokens, grants, API calls.
 //! - `redis`: a Redis store for services that run several instances.
 //! - `registry`: `dingscope::registry`, every annotated function compiled into the
 //!   program, and `manifest::agreement`, which compares it with the build-time manifest.
