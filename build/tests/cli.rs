@@ -64,21 +64,19 @@ fn check_finds_drift() {
     let o = run(&["check", "--crate", dir, "--files", "generated"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("missing:"), "{}", stdout(&o));
-    let o = run(&[
-        "manifest",
-        "--crate",
-        dir,
-        "--out-dir",
-        tmp.join("generated").to_str().unwrap(),
-    ]);
+    let out_dir = tmp.join("generated");
+    let write = || {
+        run(&[
+            "manifest",
+            "--crate",
+            dir,
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ])
+    };
+    let o = write();
     assert!(stdout(&o).contains("wrote"), "{}", stdout(&o));
-    let o = run(&[
-        "manifest",
-        "--crate",
-        dir,
-        "--out-dir",
-        tmp.join("generated").to_str().unwrap(),
-    ]);
+    let o = write();
     assert!(
         !stdout(&o).contains("wrote") && stdout(&o).contains("unchanged"),
         "{}",

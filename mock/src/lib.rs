@@ -146,6 +146,14 @@ impl MockDingTalk {
         });
     }
 
+    /// The usual ISV scene in one call: the suite `suite_key` with its secret, `ticket`
+    /// pushed, and `corp_id` having installed it. Grant codes with [`grant_corp`](Self::grant_corp).
+    pub fn install_suite(&self, suite_key: &str, suite_secret: &str, ticket: &str, corp_id: &str) {
+        self.add_suite(suite_key, suite_secret);
+        self.push_suite_ticket(suite_key, ticket);
+        self.authorize_corp(suite_key, corp_id);
+    }
+
     /// An admin grants application codes (openAuth type 1 answering `ok`).
     pub fn grant_corp<I: IntoIterator<Item = S>, S: Into<String>>(&self, corp_id: &str, codes: I) {
         self.with(|s| {

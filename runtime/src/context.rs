@@ -59,16 +59,10 @@ impl InRequirement {
 
 /// What an annotated function runs first: checks `req` against the ambient grant and, if
 /// it is covered, marks `req` as running.
-///
-/// Each thread-local access is a closure of one load or store, so that it inlines into
-/// a single `%fs`-relative instruction; the denial is built outside them, out of line.
 #[doc(hidden)]
 #[inline]
 pub fn enter_checked(req: &'static Requirement) -> Result<InRequirement, crate::Error> {
-    with_current(|g| match g {
-        Some(g) if req.satisfied(g) => Ok(()),
-        g => Err(crate::check::denial(req, g)),
-    })?;
+    req.check()?;
     Ok(InRequirement::enter(req))
 }
 

@@ -25,9 +25,7 @@ fn fast_retry() -> Retry {
 
 async fn isv() -> (MockDingTalk, DingTalk) {
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite(SUITE, SUITE_SECRET);
-    mock.push_suite_ticket(SUITE, TICKET);
-    mock.authorize_corp(SUITE, CORP);
+    mock.install_suite(SUITE, SUITE_SECRET, TICKET, CORP);
     let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
         .api_base(mock.base_url())
         .oapi_base(mock.base_url())
@@ -331,9 +329,7 @@ async fn token_endpoint_faults() {
 #[tokio::test]
 async fn suite_ticket_problems_are_clear() {
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite(SUITE, SUITE_SECRET);
-    mock.push_suite_ticket(SUITE, "newer-ticket");
-    mock.authorize_corp(SUITE, CORP);
+    mock.install_suite(SUITE, SUITE_SECRET, "newer-ticket", CORP);
     let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
         .api_base(mock.base_url())
         .retry(fast_retry())

@@ -12,9 +12,7 @@ const PATH: &str = "/v1.0/hrm/employees/dismissions";
 
 async fn setup() -> (MockDingTalk, Principal) {
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite("suite", "suite-secret");
-    mock.push_suite_ticket("suite", "ticket");
-    mock.authorize_corp("suite", "corp");
+    mock.install_suite("suite", "suite-secret", "ticket", "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
     let dt = DingTalk::builder(App::isv("suite", Secret::new("suite-secret")))
         .api_base(mock.base_url())

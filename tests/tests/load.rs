@@ -12,9 +12,7 @@ use dingscope_mock::MockDingTalk;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_calls_while_tokens_expire() {
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite("suite", "suite-secret");
-    mock.push_suite_ticket("suite", "ticket");
-    mock.authorize_corp("suite", "corp");
+    mock.install_suite("suite", "suite-secret", "ticket", "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
     mock.set_expire_in(2);
     let dt = DingTalk::builder(App::isv("suite", Secret::new("suite-secret")))

@@ -57,9 +57,7 @@ async fn no_secret_in_any_log_or_error() {
     let suite_secret = "SUITE-SECRET-4f2a";
     let ticket = "SUITE-TICKET-9c1d";
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite("suite", suite_secret);
-    mock.push_suite_ticket("suite", ticket);
-    mock.authorize_corp("suite", "corp");
+    mock.install_suite("suite", suite_secret, ticket, "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
     let dt = DingTalk::builder(App::isv("suite", Secret::new(suite_secret)))
         .api_base(mock.base_url())

@@ -17,9 +17,7 @@ const DISMISSIONS: &str = "/v1.0/hrm/employees/dismissions";
 
 async fn mock() -> MockDingTalk {
     let mock = MockDingTalk::start().await.unwrap();
-    mock.add_suite(SUITE, SUITE_SECRET);
-    mock.push_suite_ticket(SUITE, "ticket-1");
-    mock.authorize_corp(SUITE, CORP);
+    mock.install_suite(SUITE, SUITE_SECRET, "ticket-1", CORP);
     mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
     mock
 }

@@ -115,6 +115,21 @@ const BAD_TOKEN_CODES: &[&str] = &[
     "token.notExisted",
 ];
 
+/// An answer whose body is not JSON, on either API: judged by its status alone.
+fn not_json(status: u16) -> Verdict {
+    match status {
+        401 => Verdict::BadToken { code: "401".into() },
+        403 | 429 => Verdict::Throttled {
+            code: format!("{status} with a non-JSON body (an IP ban page?)"),
+        },
+        500..=599 => Verdict::Unavailable { status },
+        _ => Verdict::Malformed {
+            status,
+            what: "the body is not JSON".into(),
+        },
+    }
+}
+
 /// Classifies an answer of the new API (`api.dingtalk.com`).
 pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     if (200..300).contains(&status) {
@@ -130,17 +145,7 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
         return Verdict::Timeout;
     }
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return match status {
-            401 => Verdict::BadToken { code: "401".into() },
-            403 | 429 => Verdict::Throttled {
-                code: format!("{status} with a non-JSON body (an IP ban page?)"),
-            },
-            500..=599 => Verdict::Unavailable { status },
-            _ => Verdict::Malformed {
-                status,
-                what: "the error body is not JSON".into(),
-            },
-        };
+        return not_json(status);
     };
     let code = str_ci(&v, "code").unwrap_or_default();
     let message = str_ci(&v, "message").unwrap_or_default();
@@ -198,16 +203,7 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
         return Verdict::Timeout;
     }
     let Ok(v) = serde_json::from_slice::<Value>(body) else {
-        return match status {
-            403 | 429 => Verdict::Throttled {
-                code: format!("{status} with a non-JSON body (an IP ban page?)"),
-            },
-            500..=599 => Verdict::Unavailable { status },
-            _ => Verdict::Malformed {
-                status,
-                what: "the body is not JSON".into(),
-            },
-        };
+        return not_json(status);
     };
     let errcode = get_ci(&v, "errcode").and_then(Value::as_i64);
     let errmsg = str_ci(&v, "errmsg").unwrap_or_default();

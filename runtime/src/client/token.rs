@@ -183,14 +183,35 @@ impl TokenCache {
         }
         // The holder before us may have stored its token and released the lock between
         // our read of the store and our lock: read it again before fetching.
-        if locked && let Some(t) = self.read_store(store, &store_key).await {
-            if let Err(e) = store.unlock(&lock_key, &self.owner).await {
-                tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
-            }
-            return Ok(t);
+        let shared = if locked {
+            self.read_store(store, &store_key).await
+        } else {
+            None
+        };
+        let out = match shared {
+            Some(t) => Ok(t),
+            None => self.refresh(&slot, store, &store_key, fetch).await,
+        };
+        if locked && let Err(e) = store.unlock(&lock_key, &self.owner).await {
+            tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
         }
-        let result = fetch().await;
-        let out = match result {
+        out
+    }
+
+    /// Fetches a token, keeps it in `slot` and shares it through the store. If the fetch
+    /// fails while the old token has not expired yet, the old one is used.
+    async fn refresh<F, Fut, E>(
+        &self,
+        slot: &Slot,
+        store: &dyn Store,
+        store_key: &str,
+        fetch: F,
+    ) -> Result<Secret, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fetched, E>>,
+    {
+        match fetch().await {
             Ok(f) => {
                 let token = f.token.clone();
                 match lifetimes(f.expire_in, self.margin) {
@@ -208,7 +229,7 @@ impl TokenCache {
                             stale_at_ms: stored.stale_at_ms,
                         });
                         if let Ok(json) = serde_json::to_string(&stored)
-                            && let Err(e) = store.set(&store_key, json, Some(life)).await
+                            && let Err(e) = store.set(store_key, json, Some(life)).await
                         {
                             tracing::warn!(error = %e, "could not share a token through the store");
                         }
@@ -225,11 +246,7 @@ impl TokenCache {
                 Some(old) => Ok(old),
                 None => Err(e),
             },
-        };
-        if locked && let Err(e) = store.unlock(&lock_key, &self.owner).await {
-            tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
         }
-        out
     }
 
     async fn read_store(&self, store: &dyn Store, store_key: &str) -> Option<Secret> {
