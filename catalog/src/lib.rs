@@ -10,6 +10,7 @@
 
 mod grammar;
 mod matching;
+pub mod spec;
 
 pub use grammar::{CodeForm, GrammarError, check_grammar};
 pub use matching::{Suggestion, edit_distance, match_path, suggest};

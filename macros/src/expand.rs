@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{
@@ -15,10 +15,11 @@ use crate::validate;
 use dingscope_build::attr::{self as args, Args, Auth, Kind};
 use dingscope_build::decls;
 use dingscope_build::diag::Errors;
+use dingscope_catalog::spec;
 
 /// The whole expansion; on any error, the errors plus the item as written.
 pub(crate) fn requires_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let func: Func = match syn::parse2(item.clone()) {
+    let (func, header) = match Func::parse(item.clone()) {
         Ok(f) => f,
         Err(parse_error) => {
             return match not_a_function(item.clone()) {
@@ -29,7 +30,7 @@ pub(crate) fn requires_scope(attr: TokenStream, item: TokenStream) -> TokenStrea
             };
         }
     };
-    match expand(attr, &func) {
+    match expand(attr, &func, header) {
         Ok(tokens) => tokens,
         Err(e) => with_item(e, item),
     }
@@ -41,7 +42,8 @@ fn with_item(e: Error, item: TokenStream) -> TokenStream {
     out
 }
 
-fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
+/// The item as written, with the docs after its attributes and the prelude in its body.
+fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<TokenStream, Error> {
     let mut errors = Errors::default();
     let empty = attr.is_empty();
     let args = args::parse(attr, &mut errors);
@@ -76,15 +78,11 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
     errors.into_result()?;
     let body = func.body.as_ref().expect("checked above");
 
-    let Func {
-        attrs, vis, sig, ..
-    } = func;
-    let docs = docs(&args);
+    let sig = &func.sig;
     let (inner_attrs, stmts) = split_inner_attrs(body.stream());
-    let tracking = tracking(decls.as_deref());
     let new_body = match async_trait_block(sig, &stmts) {
         Some((mut block, ret_span)) => {
-            let prelude = prelude(&args, &tracking, ret_span, sig.ident.span());
+            let prelude = prelude(&args, sig, decls.as_deref(), ret_span)?;
             inject(&mut block, prelude)?;
             let stmts = &block.stmts;
             quote!(#(#stmts)*)
@@ -94,20 +92,21 @@ fn expand(attr: TokenStream, func: &Func) -> Result<TokenStream, Error> {
                 ReturnType::Type(_, ty) => ty.span(),
                 ReturnType::Default => sig.paren_token.span.close(),
             };
-            let prelude = prelude(&args, &tracking, ret_span, sig.ident.span());
+            let prelude = prelude(&args, sig, decls.as_deref(), ret_span)?;
             quote!(#prelude #stmts)
         }
     };
-    let mut braced = proc_macro2::Group::new(
-        proc_macro2::Delimiter::Brace,
-        quote!(#inner_attrs #new_body),
-    );
+    let mut inner = inner_attrs;
+    inner.extend(new_body);
+    let mut braced = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, inner);
     braced.set_span(body.span());
-    Ok(quote! {
-        #(#attrs)*
-        #(#docs)*
-        #vis #sig #braced
-    })
+    // Each outer attribute is two tokens, `#` and `[...]`.
+    let (attrs, rest) = header.split_at(2 * func.attrs.len());
+    let mut out: TokenStream = attrs.iter().cloned().collect();
+    out.extend(docs(&args));
+    out.extend(rest.iter().cloned());
+    out.extend([TokenTree::Group(braced)]);
+    Ok(out)
 }
 
 /// Whether this compiler process has emitted the tracking items yet.
@@ -135,84 +134,65 @@ fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
     }
 }
 
-/// The statements inserted at the top of the body: the function's requirement, built
-/// from values computed here (constant evaluation is the costly part of compiling the
-/// expansion), and one call that checks it and marks the function as running.
-fn prelude(args: &Args, tracking: &TokenStream, ret_span: Span, name_span: Span) -> TokenStream {
-    let words = |indices: &mut dyn Iterator<Item = usize>| {
-        let words = dingscope_catalog::mask_of(indices);
-        quote!([#(#words),*])
+/// The statements inserted at the top of the body: one call that checks the function's
+/// requirement and marks the function as running, and the early return of a denial.
+///
+/// The requirement is a byte-string literal (`dingscope_catalog::spec`), masks computed
+/// here: a literal costs the compiler nothing to evaluate, where a `static` built by a
+/// `const fn` is type-checked, interpreted and validated once per function.
+fn prelude(
+    args: &Args,
+    sig: &syn::Signature,
+    decls: Option<&decls::Declarations>,
+    ret_span: Span,
+) -> Result<TokenStream, Error> {
+    let name_span = sig.ident.span();
+    let name = sig.ident.to_string();
+    let file = name_span.file();
+    let input = spec::Input {
+        name: name.strip_prefix("r#").unwrap_or(&name),
+        file: &file,
+        line: u32::try_from(name_span.start().line).unwrap_or(u32::MAX),
+        groups: args
+            .groups
+            .iter()
+            .map(|g| spec::GroupInput {
+                codes: g.codes.iter().map(|c| c.value.as_str()).collect(),
+                field: g.kind == Kind::Field,
+            })
+            .collect(),
+        auth: match args.auth {
+            None => 0,
+            Some(Auth::Delegated) => spec::AUTH_DELEGATED,
+            Some(Auth::Application) => spec::AUTH_APPLICATION,
+        },
     };
-    let mut all = Vec::new();
-    let (mut exact, mut any_of) = (true, false);
-    let groups: Vec<TokenStream> = args
-        .groups
-        .iter()
-        .map(|g| {
-            let codes = g.codes.iter().map(|c| &c.value);
-            let indices: Vec<Option<usize>> = g
-                .codes
-                .iter()
-                .map(|c| dingscope_catalog::index_of(&c.value))
-                .collect();
-            let group_exact = indices.iter().all(Option::is_some);
-            exact &= group_exact;
-            if g.codes.len() == 1 {
-                all.extend(indices.iter().flatten().copied());
-            } else {
-                any_of = true;
+    let bytes = spec::encode(&input).map_err(|e| Error::new(Span::call_site(), e))?;
+    let spec = proc_macro2::Literal::byte_string(&bytes);
+    let tracking = tracking(decls);
+    // With dingscope's `registry` feature, which turns on this crate's.
+    let register = cfg!(feature = "registry").then(|| {
+        quote! {
+            ::dingscope::__private::inventory::submit! {
+                ::dingscope::__private::Registered { spec: #spec, module: ::core::module_path!() }
             }
-            let mask = words(&mut indices.into_iter().flatten());
-            let field = g.kind == Kind::Field;
-            quote!(::dingscope::__private::Group::__raw(&[#(#codes),*], #mask, #group_exact, #field))
-        })
-        .collect();
-    let all = words(&mut all.into_iter());
-    let auth = match args.auth {
-        None => quote!(::core::option::Option::None),
-        Some(Auth::Delegated) => {
-            quote!(::core::option::Option::Some(
-                ::dingscope::__private::AuthType::Delegated
-            ))
         }
-        Some(Auth::Application) => {
-            quote!(::core::option::Option::Some(
-                ::dingscope::__private::AuthType::Application
-            ))
-        }
-    };
-    let fingerprint = dingscope_catalog::FINGERPRINT;
-    let denied = syn::Ident::new("__dingscope_denied", Span::mixed_site());
-    let deny = quote_spanned!(ret_span=> ::dingscope::__private::deny(#denied));
+    });
+    let key = proc_macro2::Literal::u64_suffixed(spec::KEY);
     let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
-    let line = quote_spanned!(name_span=> ::core::line!());
-    quote! {
+    let deny =
+        quote_spanned!(ret_span=> ::dingscope::__private::deny(#spec, ::core::module_path!()));
+    Ok(quote! {
         #tracking
-        // Its type name is the function's path, `Type::method` included.
-        #[allow(dead_code, non_camel_case_types)]
-        enum __dingscope_fn {}
-        static __DINGSCOPE_REQUIREMENT: ::dingscope::__private::Requirement =
-            ::dingscope::__private::Requirement::__raw(
-                #fingerprint,
-                ::core::any::type_name::<__dingscope_fn>,
-                (::core::file!(), #line),
-                &[#(#groups),*],
-                #auth,
-                #all,
-                #exact,
-                #any_of,
-            );
-        ::dingscope::__private::register!(__DINGSCOPE_REQUIREMENT);
         // Held for the whole body (across awaits in an `async fn`): the client compares
         // DingTalk's denials with the running function's requirement.
-        let #guard = match ::dingscope::__private::enter_checked(&__DINGSCOPE_REQUIREMENT) {
-            ::core::result::Result::Ok(guard) => guard,
-            ::core::result::Result::Err(#denied) => {
-                #[allow(unreachable_code)]
-                return #deny;
-            }
-        };
-    }
+        #register
+        let #guard = ::dingscope::__private::enter::<#key>(#spec, ::core::module_path!());
+        if #guard.denied {
+            #[allow(unreachable_code)]
+            return #deny;
+        }
+    })
 }
 
 /// `#[async_trait]` turns `async fn` into a plain `fn` whose body ends in
@@ -284,7 +264,7 @@ fn inject(block: &mut Block, prelude: TokenStream) -> Result<(), Error> {
 }
 
 /// The "Required DingTalk permissions" section of the function's documentation.
-fn docs(args: &Args) -> Vec<TokenStream> {
+fn docs(args: &Args) -> TokenStream {
     let describe = |code: &str| match dingscope_catalog::lookup(code) {
         Some(info) => format!("`{code}` ({})", info.name),
         None => format!("`{code}`"),
@@ -318,7 +298,9 @@ fn docs(args: &Args) -> Vec<TokenStream> {
                  ([`dingscope::Grant::run`], [`dingscope::WithGrantExt`])."
             .to_owned(),
     });
-    lines.into_iter().map(|l| quote!(#[doc = #l])).collect()
+    // One attribute of several lines: rustdoc reads it as those lines.
+    let text = lines.join("\n");
+    quote!(#[doc = #text])
 }
 
 #[cfg(test)]
@@ -355,7 +337,7 @@ mod tests {
         );
         assert!(out.contains("compile_error"), "{out}");
         assert!(out.contains("fn keep_me"), "{out}");
-        assert!(!out.contains("__DINGSCOPE_REQUIREMENT"), "{out}");
+        assert!(!out.contains("__dingscope_in_requirement"), "{out}");
     }
 
     /// A corpus of malformed attribute arguments through the expansion itself (not only

@@ -1,41 +1,45 @@
-//! The annotated item, parsed only as far as needed: the body stays tokens.
+//! The annotated item, parsed only as far as needed: the signature; the body stays tokens.
 
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::ParseStream;
 use syn::{Attribute, Error, Signature, Token, Visibility};
 
 pub(crate) struct Func {
     pub attrs: Vec<Attribute>,
-    pub vis: Visibility,
     pub sig: Signature,
     pub body: Option<Group>,
     pub semi: Option<Token![;]>,
 }
 
-impl Parse for Func {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(Attribute::parse_outer)?;
-        let vis: Visibility = input.parse()?;
-        let sig: Signature = input.parse()?;
-        let (body, semi) = if input.peek(Token![;]) {
-            (None, Some(input.parse()?))
-        } else {
-            let g: Group = input.parse()?;
-            if g.delimiter() != Delimiter::Brace {
-                return Err(Error::new(g.span(), "expected a function body"));
-            }
-            (Some(g), None)
+impl Func {
+    /// Splits `item` at its body (the trailing brace group) and parses the rest: the
+    /// header's top-level tokens come back too, to be emitted as written.
+    pub(crate) fn parse(item: TokenStream) -> syn::Result<(Func, Vec<TokenTree>)> {
+        let mut header: Vec<TokenTree> = item.into_iter().collect();
+        let body = match header.last() {
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => Some(g.clone()),
+            _ => None,
         };
-        if !input.is_empty() {
-            return Err(input.error("unexpected tokens after the function"));
+        if body.is_some() {
+            header.pop();
         }
-        Ok(Func {
-            attrs,
-            vis,
-            sig,
-            body,
-            semi,
-        })
+        let parse = |input: ParseStream| {
+            let attrs = input.call(Attribute::parse_outer)?;
+            input.parse::<Visibility>()?;
+            let sig: Signature = input.parse()?;
+            let semi: Option<Token![;]> = input.parse()?;
+            if !input.is_empty() || semi.is_some() == body.is_some() {
+                return Err(input.error("expected a function"));
+            }
+            Ok(Func {
+                attrs,
+                sig,
+                body: body.clone(),
+                semi,
+            })
+        };
+        let func = syn::parse::Parser::parse2(parse, header.iter().cloned().collect())?;
+        Ok((func, header))
     }
 }
 

@@ -32,10 +32,30 @@ fn requirement(n: usize) -> &'static Requirement {
     )))
 }
 
+/// The same requirement as `#[requires_scope]` compiles it: a byte string.
+fn compiled(n: usize) -> &'static [u8] {
+    use dingscope::catalog::spec::{GroupInput, Input, encode};
+    let input = Input {
+        name: "bench",
+        file: file!(),
+        line: line!(),
+        groups: codes(n)
+            .into_iter()
+            .map(|c| GroupInput {
+                codes: vec![c],
+                field: false,
+            })
+            .collect(),
+        auth: 0,
+    };
+    Box::leak(encode(&input).unwrap().into_boxed_slice())
+}
+
 fn check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check");
     for (required, granted) in [(1, 5), (3, 5), (1, 200), (3, 200), (10, 200)] {
         let req = requirement(required);
+        let spec = compiled(required);
         // The grant holds the required codes and others, up to its size.
         let wanted = codes(required);
         let mut grant_codes = wanted.clone();
@@ -54,6 +74,23 @@ fn check(c: &mut Criterion) {
 
         group.bench_function(format!("dingscope_ambient/{name}"), |b| {
             grant.run(|| b.iter(|| black_box(req).check().is_ok()))
+        });
+        // The check an annotated function runs, on the requirement as compiled.
+        group.bench_function(format!("dingscope_compiled/{name}"), |b| {
+            grant.run(|| b.iter(|| dingscope::__private::covered(black_box(spec))))
+        });
+        // All an annotated function runs first: the check, and marking the function as
+        // running (undone when the guard drops).
+        group.bench_function(format!("dingscope_compiled_enter/{name}"), |b| {
+            grant.run(|| {
+                b.iter(|| {
+                    !dingscope::__private::enter::<{ dingscope::catalog::spec::KEY }>(
+                        black_box(spec),
+                        "bench",
+                    )
+                    .denied
+                })
+            })
         });
         group.bench_function(format!("dingscope_explicit/{name}"), |b| {
             b.iter(|| black_box(req).check_grant(black_box(&grant)).is_ok())

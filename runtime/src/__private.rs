@@ -1,41 +1,57 @@
 //! What `#[requires_scope]` expands to. Not public API.
 
-pub use crate::context::enter_checked;
+pub use crate::context::InRequirement;
 pub use crate::requirement::{Group, Requirement};
 pub use crate::scope::AuthType;
-pub use dingscope_catalog::FINGERPRINT;
 #[cfg(feature = "registry")]
 pub use inventory;
 
+use crate::site::Site;
+
 /// One annotated function, as compiled: collected at run time by `dingscope::registry`.
 #[cfg(feature = "registry")]
-pub struct Registered(pub &'static Requirement);
+pub struct Registered {
+    /// Its requirement, encoded by the macro.
+    pub spec: &'static [u8],
+    /// `module_path!()`.
+    pub module: &'static str,
+}
+
+#[cfg(feature = "registry")]
+impl Registered {
+    pub(crate) fn requirement(&self) -> &'static Requirement {
+        Site {
+            spec: self.spec,
+            module: self.module,
+        }
+        .requirement()
+    }
+}
 
 #[cfg(feature = "registry")]
 inventory::collect!(Registered);
 
-/// Registers an annotated function's requirement in `dingscope::registry`, with the
-/// `registry` feature; without it, expands to nothing, so that builds that do not list
-/// requirements at run time pay nothing for it.
-#[cfg(feature = "registry")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __register {
-    ($req:ident) => {
-        $crate::__private::inventory::submit! {
-            $crate::__private::Registered(&$req)
-        }
+/// Checks the requirement `spec` (encoded as `dingscope_catalog::spec` says) against the
+/// ambient grant and, if it is covered, marks the function as running. `KEY` is the
+/// [`dingscope_catalog::spec::KEY`] the macro was built with.
+#[inline]
+pub fn enter<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InRequirement {
+    const {
+        assert!(
+            KEY == dingscope_catalog::spec::KEY,
+            "dingscope-macros was built with another permission catalog or requirement format than dingscope; use the same version of both"
+        )
     };
+    crate::context::enter(Site { spec, module })
 }
 
-#[cfg(not(feature = "registry"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __register {
-    ($req:ident) => {};
+/// Whether the ambient grant covers the requirement `spec`: the check [`enter`] makes,
+/// without marking anything as running. For benchmarks.
+#[inline]
+pub fn covered(spec: &'static [u8]) -> bool {
+    let site = Site { spec, module: "" };
+    crate::context::with_current(|grant| grant.is_some_and(|g| site.satisfied(g)))
 }
-
-pub use crate::__register as register;
 
 /// Return types that can carry a permission denial out of an annotated function.
 #[diagnostic::on_unimplemented(
@@ -56,8 +72,10 @@ impl<T, E: From<crate::Error>> CarriesDenial for Result<T, E> {
     }
 }
 
-/// Converts a denial into the function's return type, which is inferred.
-#[inline]
-pub fn deny<R: CarriesDenial>(error: crate::Error) -> R {
-    R::from_denial(error)
+/// The denial of the requirement `spec`, as the function's return type, which is
+/// inferred.
+#[cold]
+#[inline(never)]
+pub fn deny<R: CarriesDenial>(spec: &'static [u8], module: &'static str) -> R {
+    R::from_denial(crate::context::denial(Site { spec, module }))
 }

@@ -32,7 +32,7 @@ impl Requirement {
 
 #[cold]
 #[inline(never)]
-fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
+pub(crate) fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
     let reason = match grant {
         None => DenyReason::NoGrant,
         Some(g) => match req.auth_type() {

@@ -12,16 +12,18 @@ use std::pin::Pin;
 use std::ptr;
 use std::task::{Context, Poll};
 
+use crate::error::Error;
 use crate::grant::{Grant, GrantInner};
 use crate::requirement::Requirement;
+use crate::site::Site;
 
 /// What this thread is running under: one thread-local, so entering a task's context
 /// costs one lookup.
 struct Ctx {
     /// The entered grant.
     grant: Cell<*const GrantInner>,
-    /// The requirement of the innermost annotated function running.
-    req: Cell<Option<&'static Requirement>>,
+    /// The innermost annotated function running.
+    req: Cell<Option<Site>>,
 }
 
 thread_local! {
@@ -36,40 +38,52 @@ thread_local! {
 /// The requirement of the innermost annotated function now running, if any: the client
 /// compares DingTalk's denials with it.
 pub fn current_requirement() -> Option<&'static Requirement> {
-    CTX.with(|c| c.req.get())
+    CTX.with(|c| c.req.get()).map(Site::requirement)
 }
 
-/// Marks `req` as the running function's requirement until dropped. An annotated function
-/// holds one for its whole body; in an `async fn` it lives across awaits, and
-/// [`WithGrant`] keeps each task's marker to itself by saving and restoring it around every
-/// poll.
+/// What an annotated function runs first ([`enter`]): whether the ambient grant covers
+/// its requirement, and if so, the mark that it is running, until dropped. An annotated
+/// function holds one for its whole body; in an `async fn` it lives across awaits, and
+/// [`WithGrant`] keeps each task's marker to itself by saving and restoring it around
+/// every poll.
 #[doc(hidden)]
 pub struct InRequirement {
-    prev: Option<&'static Requirement>,
+    /// The grant does not cover the requirement: the function returns its denial.
+    pub denied: bool,
+    prev: Option<Site>,
 }
 
-impl InRequirement {
-    #[inline]
-    fn enter(req: &'static Requirement) -> InRequirement {
-        InRequirement {
-            prev: CTX.with(|c| c.req.replace(Some(req))),
-        }
+/// Checks `site` against the ambient grant and, if it is covered, marks it as running.
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline)]
+pub(crate) fn enter(site: Site) -> InRequirement {
+    let covered = with_current(|grant| grant.is_some_and(|g| site.satisfied(g)));
+    InRequirement {
+        denied: !covered,
+        prev: if covered {
+            CTX.with(|c| c.req.replace(Some(site)))
+        } else {
+            None
+        },
     }
 }
 
-/// What an annotated function runs first: checks `req` against the ambient grant and, if
-/// it is covered, marks `req` as running.
-#[doc(hidden)]
-#[inline]
-pub fn enter_checked(req: &'static Requirement) -> Result<InRequirement, crate::Error> {
-    req.check()?;
-    Ok(InRequirement::enter(req))
+/// The denial of `site` by the ambient grant: which codes are missing and how to ask for
+/// them.
+#[cold]
+#[inline(never)]
+pub(crate) fn denial(site: Site) -> Error {
+    let req = site.requirement();
+    with_current(|grant| crate::check::denial(req, grant))
 }
 
 impl Drop for InRequirement {
-    #[inline]
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline)]
     fn drop(&mut self) {
-        CTX.with(|c| c.req.set(self.prev));
+        if !self.denied {
+            CTX.with(|c| c.req.set(self.prev));
+        }
     }
 }
 
@@ -141,7 +155,7 @@ pub struct WithGrant<F> {
     inner: F,
     grant: Option<Grant>,
     /// The running annotated function of this task between polls.
-    requirement: Option<&'static Requirement>,
+    requirement: Option<Site>,
 }
 
 impl<F: Future> Future for WithGrant<F> {
@@ -165,8 +179,8 @@ impl<F: Future> Future for WithGrant<F> {
 /// A task's context entered for one poll: restores the thread's on drop (also on panic),
 /// keeping the task's running-function marker for its next poll.
 struct TaskGuard<'a> {
-    prev: (*const GrantInner, Option<&'static Requirement>),
-    slot: &'a mut Option<&'static Requirement>,
+    prev: (*const GrantInner, Option<Site>),
+    slot: &'a mut Option<Site>,
 }
 
 impl Drop for TaskGuard<'_> {

@@ -61,6 +61,7 @@ pub mod registry;
 mod requirement;
 mod scope;
 mod secret;
+mod site;
 
 pub use context::{WithGrant, WithGrantExt, current, current_requirement};
 pub use error::{ApiError, Denied, DenyReason, Error, InvalidScope, OpenAuthRequest};

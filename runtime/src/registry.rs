@@ -10,7 +10,7 @@ use crate::Requirement;
 pub fn all() -> impl Iterator<Item = &'static Requirement> {
     inventory::iter::<crate::__private::Registered>
         .into_iter()
-        .map(|r| r.0)
+        .map(|r| r.requirement())
 }
 
 /// Those declared in the crate whose name (`CARGO_CRATE_NAME`) is `krate`.

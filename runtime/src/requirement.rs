@@ -29,23 +29,6 @@ impl Group {
         Group::new(codes, Kind::Field)
     }
 
-    /// For `#[requires_scope]`, which computes the mask from the catalog as it expands;
-    /// [`Requirement::__raw`] checks that it used the same catalog.
-    #[doc(hidden)]
-    pub const fn __raw(
-        codes: &'static [&'static str],
-        mask: [u64; dingscope_catalog::MASK_WORDS],
-        exact: bool,
-        field: bool,
-    ) -> Group {
-        Group {
-            codes,
-            kind: if field { Kind::Field } else { Kind::Rpc },
-            mask: Mask(mask),
-            exact,
-        }
-    }
-
     const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
         assert!(
             !codes.is_empty(),
@@ -103,28 +86,15 @@ impl fmt::Debug for Group {
     }
 }
 
-/// Turns `path::to::f::__dingscope_fn` (or `path::to::f::{{closure}}::__dingscope_fn`,
-/// inside an `async fn`) into `path::to::f`.
-fn function_name(marker: &'static str) -> &'static str {
-    let mut name = marker.strip_suffix("::__dingscope_fn").unwrap_or(marker);
-    while let Some(outer) = name.strip_suffix("::{{closure}}") {
-        name = outer;
-    }
-    name
-}
-
-#[derive(Clone, Copy)]
-enum Name {
-    Static(&'static str),
-    Fn(fn() -> &'static str),
-}
-
 /// Everything one function needs: every group satisfied, and the right kind of grant.
 ///
-/// `#[requires_scope]` builds one as a `static` for each annotated function.
+/// `#[requires_scope]` compiles each function's requirement into a byte string (laid out
+/// as [`catalog::spec`](crate::catalog::spec) says) that the check reads directly; this
+/// view of it is built when a denial is reported or the functions are listed, once per
+/// function.
 #[derive(Clone, Copy)]
 pub struct Requirement {
-    name: Name,
+    name: &'static str,
     /// Where the function is declared: `file!()` and the line of its name.
     location: Option<(&'static str, u32)>,
     groups: &'static [Group],
@@ -143,41 +113,11 @@ impl Requirement {
         groups: &'static [Group],
         auth: Option<AuthType>,
     ) -> Requirement {
-        Requirement::build(Name::Static(function), None, groups, auth)
+        Requirement::build(function, None, groups, auth)
     }
 
-    /// For `#[requires_scope]`: everything precomputed as the macro expands, so that the
-    /// constant evaluation of each function's requirement is one comparison (the catalog
-    /// `fingerprint` the macro saw must be this crate's) and no loops.
-    #[doc(hidden)]
-    #[allow(clippy::too_many_arguments)]
-    pub const fn __raw(
-        fingerprint: u64,
-        function: fn() -> &'static str,
-        location: (&'static str, u32),
-        groups: &'static [Group],
-        auth: Option<AuthType>,
-        all: [u64; dingscope_catalog::MASK_WORDS],
-        exact: bool,
-        any_of: bool,
-    ) -> Requirement {
-        assert!(
-            fingerprint == dingscope_catalog::FINGERPRINT,
-            "dingscope-macros was built against another permission catalog than dingscope; use the same version of both"
-        );
-        Requirement {
-            name: Name::Fn(function),
-            location: Some(location),
-            groups,
-            auth,
-            all: Mask(all),
-            exact,
-            any_of,
-        }
-    }
-
-    const fn build(
-        name: Name,
+    pub(crate) const fn build(
+        name: &'static str,
         location: Option<(&'static str, u32)>,
         groups: &'static [Group],
         auth: Option<AuthType>,
@@ -208,11 +148,14 @@ impl Requirement {
     }
 
     /// The function this requirement belongs to, as a path.
+    ///
+    /// For an annotated function, its module path and its name: `crate::api::list`. A
+    /// method is named by the module its `impl` is in, not by its type; [`location`]
+    /// points at it exactly.
+    ///
+    /// [`location`]: Requirement::location
     pub fn function(&self) -> &'static str {
-        match self.name {
-            Name::Static(s) => s,
-            Name::Fn(f) => function_name(f()),
-        }
+        self.name
     }
 
     /// Where an annotated function is declared: its file as `file!()` gives it, and the

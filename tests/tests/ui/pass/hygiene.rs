@@ -10,11 +10,16 @@ type Option = ();
 struct Err;
 struct Some;
 struct None;
-struct __DINGSCOPE_REQUIREMENT;
+macro_rules! module_path {
+    () => {
+        42
+    };
+}
 
 #[::dingscope::requires_scope("qyapi_hrm_read_user")]
-fn hygienic(__dingscope_denied: u8) -> ::core::result::Result<u8, ::dingscope::Error> {
-    Ok(__dingscope_denied)
+fn hygienic(__dingscope_in_requirement: u8) -> ::core::result::Result<u8, ::dingscope::Error> {
+    // The guard the expansion declares is hygienic: this is still the parameter.
+    Ok(__dingscope_in_requirement)
 }
 
 #[::dingscope::requires_scope("Contact.User.Read", auth = delegated)]
