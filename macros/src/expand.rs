@@ -170,14 +170,6 @@ fn prelude(
     let bytes = spec::encode(&input).map_err(|e| Error::new(Span::call_site(), e))?;
     let spec = proc_macro2::Literal::byte_string(&bytes);
     let tracking = tracking(decls);
-    // With dingscope's `registry` feature, which turns on this crate's.
-    let register = cfg!(feature = "registry").then(|| {
-        quote! {
-            ::dingscope::__private::inventory::submit! {
-                ::dingscope::__private::Registered { spec: #spec, module: ::core::module_path!() }
-            }
-        }
-    });
     let key = proc_macro2::Literal::u64_suffixed(spec::KEY);
     let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
     let deny =
@@ -186,8 +178,7 @@ fn prelude(
         #tracking
         // Held for the whole body (across awaits in an `async fn`): the client compares
         // DingTalk's denials with the running function's requirement.
-        #register
-        let #guard = ::dingscope::__private::enter::<#key>(#spec, ::core::module_path!());
+        let #guard = ::dingscope::__private::entry!(#key, #spec);
         if #guard.denied {
             #[allow(unreachable_code)]
             return #deny;

@@ -31,6 +31,34 @@ impl Registered {
 #[cfg(feature = "registry")]
 inventory::collect!(Registered);
 
+/// The first statement of an annotated function: [`enter`] with the function's module,
+/// and with the `registry` feature, the function's entry in `dingscope::registry`. Without
+/// that feature nothing is registered, so that builds that do not list requirements at
+/// run time pay nothing for it. A `macro_rules!` macro, so that it follows this crate's
+/// features.
+#[cfg(feature = "registry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __entry {
+    ($key:literal, $spec:literal) => {{
+        $crate::__private::inventory::submit! {
+            $crate::__private::Registered { spec: $spec, module: ::core::module_path!() }
+        }
+        $crate::__private::enter::<$key>($spec, ::core::module_path!())
+    }};
+}
+
+#[cfg(not(feature = "registry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __entry {
+    ($key:literal, $spec:literal) => {
+        $crate::__private::enter::<$key>($spec, ::core::module_path!())
+    };
+}
+
+pub use crate::__entry as entry;
+
 /// Checks the requirement `spec` (encoded as `dingscope_catalog::spec` says) against the
 /// ambient grant and, if it is covered, marks the function as running. `KEY` is the
 /// [`dingscope_catalog::spec::KEY`] the macro was built with.

@@ -19,6 +19,7 @@ use crate::site::Site;
 
 /// What this thread is running under: one thread-local, so entering a task's context
 /// costs one lookup.
+#[repr(C)]
 struct Ctx {
     /// The entered grant.
     grant: Cell<*const GrantInner>,

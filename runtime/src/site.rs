@@ -30,9 +30,11 @@ impl Site {
     /// codes and no alternatives, one word comparison for each word the codes touch.
     #[inline(always)]
     pub(crate) fn satisfied(self, grant: &GrantInner) -> bool {
-        let Some((&[flags], rest)) = self.spec.split_first_chunk::<1>() else {
+        // Every requirement the macro writes starts with its flags and the whole mask.
+        let Some(head) = self.spec.first_chunk::<{ 1 + 8 * WORDS }>() else {
             return false;
         };
+        let flags = head[0];
         let auth = flags >> AUTH_SHIFT;
         if auth != 0 && auth != auth_code(grant.auth) {
             return false;
@@ -40,13 +42,10 @@ impl Site {
         if flags & (EXACT | ANY_OF) != EXACT {
             return self.satisfied_general(grant);
         }
-        let Some((all, _)) = rest.split_first_chunk::<{ 8 * WORDS }>() else {
-            return false;
-        };
         // Branch-free over the words: one miss anywhere leaves a bit in `missing`.
         let mut missing = 0;
-        for (bits, granted) in all.chunks_exact(8).zip(grant.mask.0) {
-            let bits = bits
+        for (i, granted) in grant.mask.0.iter().enumerate() {
+            let bits = head[1 + 8 * i..]
                 .first_chunk::<8>()
                 .map_or(u64::MAX, |b| u64::from_le_bytes(*b));
             missing |= bits & !granted;
