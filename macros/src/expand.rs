@@ -4,10 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::{
-    Block, Error, Expr, GenericArgument, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
-};
+use syn::{Block, Error, Expr, Stmt};
 
 use crate::endpoints;
 use crate::item::{Func, not_a_function, split_inner_attrs};
@@ -56,15 +53,15 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
             ),
         ));
     }
-    if let Some(c) = &func.sig.constness {
+    if let Some(c) = func.constness {
         errors.push(Error::new(
-            c.span(),
+            c,
             "`#[requires_scope]` cannot go on a `const fn`: its check runs when the function is called",
         ));
     }
-    if let Some(semi) = &func.semi {
+    if let Some(semi) = func.semi {
         errors.push(Error::new(
-            semi.span(),
+            semi,
             "`#[requires_scope]` needs a function body; put it on the implementations of this method",
         ));
     }
@@ -78,22 +75,21 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
     errors.into_result()?;
     let body = func.body.as_ref().expect("checked above");
 
-    let sig = &func.sig;
     let (inner_attrs, stmts) = split_inner_attrs(body.stream());
-    let new_body = match async_trait_block(sig, &stmts) {
+    let new_body = match func
+        .future_output
+        .and_then(|out| async_trait_block(&stmts, out))
+    {
         Some((mut block, ret_span)) => {
-            let prelude = prelude(&args, sig, decls.as_deref(), ret_span)?;
+            let prelude = prelude(&args, &func.ident, decls.as_deref(), ret_span)?;
             inject(&mut block, prelude)?;
             let stmts = &block.stmts;
             quote!(#(#stmts)*)
         }
         None => {
-            let ret_span = match &sig.output {
-                ReturnType::Type(_, ty) => ty.span(),
-                ReturnType::Default => sig.paren_token.span.close(),
-            };
-            let prelude = prelude(&args, sig, decls.as_deref(), ret_span)?;
-            quote!(#prelude #stmts)
+            let mut prelude = prelude(&args, &func.ident, decls.as_deref(), func.ret_span)?;
+            prelude.extend(stmts);
+            prelude
         }
     };
     let mut inner = inner_attrs;
@@ -101,7 +97,7 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
     let mut braced = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, inner);
     braced.set_span(body.span());
     // Each outer attribute is two tokens, `#` and `[...]`.
-    let (attrs, rest) = header.split_at(2 * func.attrs.len());
+    let (attrs, rest) = header.split_at(2 * func.attrs);
     let mut out: TokenStream = attrs.iter().cloned().collect();
     out.extend(docs(&args));
     out.extend(rest.iter().cloned());
@@ -142,12 +138,12 @@ fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
 /// `const fn` is type-checked, interpreted and validated once per function.
 fn prelude(
     args: &Args,
-    sig: &syn::Signature,
+    ident: &syn::Ident,
     decls: Option<&decls::Declarations>,
     ret_span: Span,
 ) -> Result<TokenStream, Error> {
-    let name_span = sig.ident.span();
-    let name = sig.ident.to_string();
+    let name_span = ident.span();
+    let name = ident.to_string();
     let file = name_span.file();
     let input = spec::Input {
         name: name.strip_prefix("r#").unwrap_or(&name),
@@ -189,15 +185,8 @@ fn prelude(
 /// `#[async_trait]` turns `async fn` into a plain `fn` whose body ends in
 /// `Box::pin(async move { ... })`: the check belongs inside that block, so that it runs
 /// when the future is first polled. Returns the parsed body and the span of the
-/// future's `Output` type.
-fn async_trait_block(sig: &syn::Signature, stmts: &TokenStream) -> Option<(Block, Span)> {
-    if sig.asyncness.is_some() {
-        return None;
-    }
-    let ReturnType::Type(_, ty) = &sig.output else {
-        return None;
-    };
-    let output = future_output(ty)?;
+/// future's `Output` type, `output`.
+fn async_trait_block(stmts: &TokenStream, output: Span) -> Option<(Block, Span)> {
     let block: Block = syn::parse2(quote!({ #stmts })).ok()?;
     let is_box_pin_async = matches!(block.stmts.last(), Some(Stmt::Expr(Expr::Call(call), None))
         if call.args.len() == 1
@@ -206,39 +195,7 @@ fn async_trait_block(sig: &syn::Signature, stmts: &TokenStream) -> Option<(Block
                 if p.path.segments.len() >= 2
                 && p.path.segments.iter().next_back().is_some_and(|s| s.ident == "pin")
                 && p.path.segments.iter().rev().nth(1).is_some_and(|s| s.ident == "Box")));
-    is_box_pin_async.then_some((block, output.span()))
-}
-
-/// Finds `T` in `Pin<Box<dyn Future<Output = T> + ...>>`.
-fn future_output(ty: &Type) -> Option<&Type> {
-    match ty {
-        Type::Path(p) => {
-            let last = p.path.segments.last()?;
-            let PathArguments::AngleBracketed(args) = &last.arguments else {
-                return None;
-            };
-            args.args.iter().find_map(|a| match a {
-                GenericArgument::Type(t) => future_output(t),
-                GenericArgument::AssocType(a) if a.ident == "Output" => Some(&a.ty),
-                _ => None,
-            })
-        }
-        Type::TraitObject(t) => t.bounds.iter().find_map(|b| match b {
-            TypeParamBound::Trait(t) => {
-                let last = t.path.segments.last()?;
-                let PathArguments::AngleBracketed(args) = &last.arguments else {
-                    return None;
-                };
-                args.args.iter().find_map(|a| match a {
-                    GenericArgument::AssocType(a) if a.ident == "Output" => Some(&a.ty),
-                    _ => None,
-                })
-            }
-            _ => None,
-        }),
-        Type::Paren(p) => future_output(&p.elem),
-        _ => None,
-    }
+    is_box_pin_async.then_some((block, output))
 }
 
 fn inject(block: &mut Block, prelude: TokenStream) -> Result<(), Error> {
