@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Compile-time cost of #[requires_scope]: generated crates of 1,000 functions in 100 files
-# (annotated; annotated with dingscope's `registry` feature, as in a test build; plain; and
+# (annotated; annotated with dingscope's `registry` feature, as in a test build; plain;
+# plain with one added call, `std::hint::black_box(x)`, as the floor for any check; and
 # with tracing's #[instrument]), with one-line bodies, and again (suffix 10) with ten-line
-# bodies that do some work; each rebuilt clean in debug
-# with its dependencies already built; the median of 3 builds each. Also times the
-# manifest scan of the annotated crate. Prints a Markdown table (BENCHMARKS.md).
+# bodies that do some work; each rebuilt clean in debug with its dependencies already
+# built; the median of 5 builds each. Also times the manifest scan of the annotated
+# crate. Prints a Markdown table (BENCHMARKS.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$root/target/compile-bench"
 export CARGO_TARGET_DIR="$work/target"
 mkdir -p "$work"
 
-gen() { # name attribute dingscope-features body (one-line | ten-line)
+gen() { # name attribute dingscope-features body (one-line | one-call | ten-line)
   local dir="$work/$1" attr="$2" features="$3" body="$4"
   rm -rf "$dir/src"; mkdir -p "$dir/src"
   cat > "$dir/Cargo.toml" <<TOML
@@ -36,6 +37,8 @@ TOML
         [ -n "$attr" ] && echo "$attr"
         if [ "$body" = one-line ]; then
           echo "pub fn f$i(x: u32) -> Result<u32, dingscope::Error> { Ok(x.wrapping_mul(3) + $i) }"
+        elif [ "$body" = one-call ]; then
+          echo "pub fn f$i(x: u32) -> Result<u32, dingscope::Error> { std::hint::black_box(x); Ok(x.wrapping_mul(3) + $i) }"
         else
           cat <<RS
 pub fn f$i(ids: &[u32], page: Option<u32>) -> Result<Vec<String>, dingscope::Error> {
@@ -59,8 +62,9 @@ RS
 }
 
 scope='#[dingscope::requires_scope("qyapi_hrm_read_user")]'
-crates="plain annotated registry instrument plain10 annotated10 instrument10"
+crates="plain call annotated registry instrument plain10 annotated10 instrument10"
 gen plain '' '' one-line
+gen call '' '' one-call
 gen annotated "$scope" '' one-line
 gen registry "$scope" '"registry"' one-line
 gen instrument '#[tracing::instrument]' '' one-line
@@ -68,17 +72,17 @@ gen plain10 '' '' ten-line
 gen annotated10 "$scope" '' ten-line
 gen instrument10 '#[tracing::instrument]' '' ten-line
 
-median() { sort -n | sed -n 2p; }
+median() { sort -n | sed -n 3p; }
 declare -A secs
 for c in $crates; do
   (cd "$work/$c" && cargo build -q 2>/dev/null || cargo build)   # dependencies, once
-  t=$(for _ in 1 2 3; do
+  t=$(for _ in 1 2 3 4 5; do
         (cd "$work/$c" && cargo clean -q -p "bench-$c" && s=$(date +%s.%N) && cargo build -q && e=$(date +%s.%N) && echo "$e - $s" | bc)
       done | median)
   secs[$c]=$t
 done
 (cd "$root" && cargo build -q -p dingscope-build --bin dingscope)
-scan=$(for _ in 1 2 3; do
+scan=$(for _ in 1 2 3 4 5; do
          s=$(date +%s.%N); "$CARGO_TARGET_DIR/debug/dingscope" manifest --crate "$work/annotated" --format rust > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc
        done | median)
 

@@ -62,7 +62,9 @@ pub use crate::__entry as entry;
 /// Checks the requirement `spec` (encoded as `dingscope_catalog::spec` says) against the
 /// ambient grant and, if it is covered, marks the function as running. `KEY` is the
 /// [`dingscope_catalog::spec::KEY`] the macro was built with.
-#[inline]
+// `#[inline]` only in optimised builds: in a debug build an `#[inline]` function is
+// compiled again in every codegen unit that calls it, which is most of the crate's.
+#[cfg_attr(not(debug_assertions), inline)]
 pub fn enter<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InRequirement {
     const {
         assert!(
@@ -75,7 +77,8 @@ pub fn enter<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InReq
 
 /// Whether the ambient grant covers the requirement `spec`: the check [`enter`] makes,
 /// without marking anything as running. For benchmarks.
-#[inline]
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline)]
 pub fn covered(spec: &'static [u8]) -> bool {
     let site = Site { spec, module: "" };
     crate::context::with_current(|grant| grant.is_some_and(|g| site.satisfied(g)))
