@@ -165,7 +165,9 @@ pub struct Denied {
 }
 
 impl Denied {
-    /// The function that was denied.
+    /// The function that was denied: for an annotated function its module path and name
+    /// (`crate::api::list`; a method is named by the module of its `impl`), as
+    /// [`Requirement::function`](crate::Requirement::function) gives it.
     pub fn function(&self) -> &str {
         &self.function
     }
