@@ -1,5 +1,6 @@
 //! Property-based fuzzing of every parser that takes outside input: scope codes, endpoint
-//! paths, the attribute's arguments, the declarations file, and DingTalk's answers. None
+//! paths, the attribute's arguments, the declarations file, DingTalk's answers, and the
+//! compiled requirements the macro writes and the runtime reads. None
 //! may panic, and what they accept must be well-formed. Each property runs
 //! `DINGSCOPE_FUZZ_CASES` cases (default 2,000); RELIABILITY.md has the figures.
 
@@ -131,11 +132,57 @@ proptest! {
         }
         let _ = codes_in_text(&String::from_utf8_lossy(&body));
     }
+
+    #[test]
+    fn compiled_requirements(
+        groups in proptest::collection::vec((proptest::collection::vec(code_like(), 0..4), any::<bool>()), 0..5),
+        auth in 0u8..4,
+        name in "[a-z_]{0,12}",
+        line in any::<u32>(),
+        noise in any::<Vec<u8>>(),
+        flip in any::<(usize, u8)>(),
+    ) {
+        use dingscope::catalog::spec::{GroupInput, Input, Spec, encode};
+        let input = Input {
+            name: &name,
+            file: "src/lib.rs",
+            line,
+            groups: groups.iter().map(|(codes, field)| GroupInput {
+                codes: codes.iter().map(String::as_str).collect(),
+                field: *field,
+            }).collect(),
+            auth,
+        };
+        let grant = dingscope::Grant::application(["qyapi_hrm_read_user", "Contact.User.Read"]);
+        if let Ok(bytes) = encode(&input) {
+            let spec = Spec::parse(&bytes).unwrap();
+            prop_assert_eq!((spec.name(), spec.file(), spec.line(), spec.auth()), (name.as_str(), "src/lib.rs", line, auth));
+            let read: Vec<Vec<&str>> = spec.groups().map(|g| g.codes().collect()).collect();
+            let written: Vec<Vec<&str>> = input.groups.iter().map(|g| g.codes.clone()).collect();
+            prop_assert_eq!(read, written);
+            // One byte changed anywhere: read or refused, never a panic, and the check
+            // answers.
+            let mut bent = bytes.clone();
+            let at = flip.0 % bent.len();
+            bent[at] = flip.1;
+            let bent: &'static [u8] = Box::leak(bent.into_boxed_slice());
+            if let Ok(s) = Spec::parse(bent) {
+                for g in s.groups() {
+                    let _ = g.codes().count();
+                }
+            }
+            let _ = grant.run(|| dingscope::__private::covered(bent));
+        }
+        let noise: &'static [u8] = Box::leak(noise.into_boxed_slice());
+        let _ = Spec::parse(noise);
+        // The check reads the flags and the whole mask first: shorter bytes never pass.
+        prop_assert!(!grant.run(|| dingscope::__private::covered(noise)) || noise.len() > 40);
+    }
 }
 
 #[test]
 fn fuzz_case_count_is_reported() {
     // Printed past the test harness's capture, for RELIABILITY.md.
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "fuzz: 5 properties x {} cases", cases());
+    let _ = writeln!(std::io::stderr(), "fuzz: 6 properties x {} cases", cases());
 }
