@@ -80,8 +80,7 @@ pub fn enter<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InReq
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline)]
 pub fn covered(spec: &'static [u8]) -> bool {
-    let site = Site { spec, module: "" };
-    crate::context::with_current(|grant| grant.is_some_and(|g| site.satisfied(g)))
+    crate::context::with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)))
 }
 
 /// Return types that can carry a permission denial out of an annotated function.

@@ -58,7 +58,8 @@ pub struct InRequirement {
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline)]
 pub(crate) fn enter(site: Site) -> InRequirement {
-    let covered = with_current(|grant| grant.is_some_and(|g| site.satisfied(g)));
+    let spec = site.spec;
+    let covered = with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)));
     InRequirement {
         denied: !covered,
         prev: if covered {
