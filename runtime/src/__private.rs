@@ -62,6 +62,18 @@ pub use crate::__entry as entry;
 /// Checks the requirement `spec` (encoded as `dingscope_catalog::spec` says) against the
 /// ambient grant and, if it is covered, marks the function as running. `KEY` is the
 /// [`dingscope_catalog::spec::KEY`] the macro was built with.
+///
+/// ```
+/// // Empty bytes are not a requirement: denied, whatever the grant.
+/// let entered = dingscope::__private::enter::<{ dingscope::catalog::spec::KEY }>(b"", "app");
+/// assert!(entered.denied);
+/// ```
+///
+/// A macro built with another catalog or layout does not compile:
+///
+/// ```compile_fail
+/// let _ = dingscope::__private::enter::<1>(b"", "app");
+/// ```
 // `#[inline]` only in optimised builds: in a debug build an `#[inline]` function is
 // compiled again in every codegen unit that calls it, which is most of the crate's.
 #[cfg_attr(not(debug_assertions), inline)]
