@@ -130,8 +130,9 @@ fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
     }
 }
 
-/// The statements inserted at the top of the body: one call that checks the function's
-/// requirement and marks the function as running, and the early return of a denial.
+/// The statements inserted at the top of the body: the check of the function's
+/// requirement with the early return of a denial, then the mark that the function is
+/// running. Checking first means the denial's path has no guard to drop.
 ///
 /// The requirement is a byte-string literal (`dingscope_catalog::spec`), masks computed
 /// here: a literal costs the compiler nothing to evaluate, where a `static` built by a
@@ -172,13 +173,13 @@ fn prelude(
         quote_spanned!(ret_span=> ::dingscope::__private::deny(#spec, ::core::module_path!()));
     Ok(quote! {
         #tracking
-        // Held for the whole body (across awaits in an `async fn`): the client compares
-        // DingTalk's denials with the running function's requirement.
-        let #guard = ::dingscope::__private::entry!(#key, #spec);
-        if #guard.denied {
+        if !::dingscope::__private::covered(#spec) {
             #[allow(unreachable_code)]
             return #deny;
         }
+        // Held for the whole body (across awaits in an `async fn`): the client compares
+        // DingTalk's denials with the running function's requirement.
+        let #guard = ::dingscope::__private::entry!(#key, #spec);
     })
 }
 

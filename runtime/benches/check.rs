@@ -79,19 +79,6 @@ fn check(c: &mut Criterion) {
         group.bench_function(format!("dingscope_compiled/{name}"), |b| {
             grant.run(|| b.iter(|| dingscope::__private::covered(black_box(spec))))
         });
-        // All an annotated function runs first: the check, and marking the function as
-        // running (undone when the guard drops).
-        group.bench_function(format!("dingscope_compiled_enter/{name}"), |b| {
-            grant.run(|| {
-                b.iter(|| {
-                    !dingscope::__private::enter::<{ dingscope::catalog::spec::KEY }>(
-                        black_box(spec),
-                        "bench",
-                    )
-                    .denied
-                })
-            })
-        });
         group.bench_function(format!("dingscope_explicit/{name}"), |b| {
             b.iter(|| black_box(req).check_grant(black_box(&grant)).is_ok())
         });

@@ -31,11 +31,11 @@ impl Registered {
 #[cfg(feature = "registry")]
 inventory::collect!(Registered);
 
-/// The first statement of an annotated function: [`enter`] with the function's module,
-/// and with the `registry` feature, the function's entry in `dingscope::registry`. Without
-/// that feature nothing is registered, so that builds that do not list requirements at
-/// run time pay nothing for it. A `macro_rules!` macro, so that it follows this crate's
-/// features.
+/// What an annotated function runs once its check has passed: [`mark`] with the
+/// function's module, and with the `registry` feature, the function's entry in
+/// `dingscope::registry`. Without that feature nothing is registered, so that builds that
+/// do not list requirements at run time pay nothing for it. A `macro_rules!` macro, so
+/// that it follows this crate's features.
 #[cfg(feature = "registry")]
 #[doc(hidden)]
 #[macro_export]
@@ -44,7 +44,7 @@ macro_rules! __entry {
         $crate::__private::inventory::submit! {
             $crate::__private::Registered { spec: $spec, module: ::core::module_path!() }
         }
-        $crate::__private::enter::<$key>($spec, ::core::module_path!())
+        $crate::__private::mark::<$key>($spec, ::core::module_path!())
     }};
 }
 
@@ -53,46 +53,52 @@ macro_rules! __entry {
 #[macro_export]
 macro_rules! __entry {
     ($key:literal, $spec:literal) => {
-        $crate::__private::enter::<$key>($spec, ::core::module_path!())
+        $crate::__private::mark::<$key>($spec, ::core::module_path!())
     };
 }
 
 pub use crate::__entry as entry;
 
-/// Checks the requirement `spec` (encoded as `dingscope_catalog::spec` says) against the
-/// ambient grant and, if it is covered, marks the function as running. `KEY` is the
-/// [`dingscope_catalog::spec::KEY`] the macro was built with.
+/// Whether the ambient grant covers the requirement `spec`, encoded as
+/// `dingscope_catalog::spec` says: the check an annotated function runs first. Fails
+/// closed: no grant entered, or bytes that are not a requirement, are not covered.
 ///
 /// ```
-/// // Empty bytes are not a requirement: denied, whatever the grant.
-/// let entered = dingscope::__private::enter::<{ dingscope::catalog::spec::KEY }>(b"", "app");
-/// assert!(entered.denied);
+/// let grant = dingscope::Grant::application(["qyapi_hrm_read_user"]);
+/// // Empty bytes are not a requirement.
+/// assert!(!grant.run(|| dingscope::__private::covered(b"")));
+/// ```
+#[cfg_attr(not(debug_assertions), inline)]
+pub fn covered(spec: &[u8]) -> bool {
+    crate::context::covered(spec)
+}
+
+/// Marks the function whose requirement is `spec` as running, until the returned guard
+/// drops. `KEY` is the [`dingscope_catalog::spec::KEY`] the macro was built with.
+///
+/// ```
+/// let guard = dingscope::__private::mark::<{ dingscope::catalog::spec::KEY }>(b"", "app");
+/// assert!(dingscope::current_requirement().is_some());
+/// drop(guard);
+/// assert!(dingscope::current_requirement().is_none());
 /// ```
 ///
 /// A macro built with another catalog or layout does not compile:
 ///
 /// ```compile_fail
-/// let _ = dingscope::__private::enter::<1>(b"", "app");
+/// let _ = dingscope::__private::mark::<1>(b"", "app");
 /// ```
 // `#[inline]` only in optimised builds: in a debug build an `#[inline]` function is
 // compiled again in every codegen unit that calls it, which is most of the crate's.
 #[cfg_attr(not(debug_assertions), inline)]
-pub fn enter<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InRequirement {
+pub fn mark<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InRequirement {
     const {
         assert!(
             KEY == dingscope_catalog::spec::KEY,
             "dingscope-macros was built with another permission catalog or requirement format than dingscope; use the same version of both"
         )
     };
-    crate::context::enter(Site { spec, module })
-}
-
-/// Whether the ambient grant covers the requirement `spec`: the check [`enter`] makes,
-/// without marking anything as running. For benchmarks.
-#[cfg_attr(debug_assertions, inline(never))]
-#[cfg_attr(not(debug_assertions), inline)]
-pub fn covered(spec: &'static [u8]) -> bool {
-    crate::context::with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)))
+    crate::context::mark(Site { spec, module })
 }
 
 /// Return types that can carry a permission denial out of an annotated function.

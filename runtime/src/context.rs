@@ -42,31 +42,28 @@ pub fn current_requirement() -> Option<&'static Requirement> {
     CTX.with(|c| c.req.get()).map(Site::requirement)
 }
 
-/// What an annotated function runs first ([`enter`]): whether the ambient grant covers
-/// its requirement, and if so, the mark that it is running, until dropped. An annotated
-/// function holds one for its whole body; in an `async fn` it lives across awaits, and
-/// [`WithGrant`] keeps each task's marker to itself by saving and restoring it around
-/// every poll.
+/// The mark that an annotated function is running ([`mark`]), until dropped. An annotated
+/// function takes one once its check has passed and holds it for its whole body; in an
+/// `async fn` it lives across awaits, and [`WithGrant`] keeps each task's marker to itself
+/// by saving and restoring it around every poll.
 #[doc(hidden)]
 pub struct InRequirement {
-    /// The grant does not cover the requirement: the function returns its denial.
-    pub denied: bool,
     prev: Option<Site>,
 }
 
-/// Checks `site` against the ambient grant and, if it is covered, marks it as running.
+/// Whether the ambient grant covers the requirement `spec`.
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline)]
-pub(crate) fn enter(site: Site) -> InRequirement {
-    let spec = site.spec;
-    let covered = with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)));
+pub(crate) fn covered(spec: &[u8]) -> bool {
+    with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)))
+}
+
+/// Marks `site` as the running function's requirement.
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline)]
+pub(crate) fn mark(site: Site) -> InRequirement {
     InRequirement {
-        denied: !covered,
-        prev: if covered {
-            CTX.with(|c| c.req.replace(Some(site)))
-        } else {
-            None
-        },
+        prev: CTX.with(|c| c.req.replace(Some(site))),
     }
 }
 
@@ -83,9 +80,7 @@ impl Drop for InRequirement {
     #[cfg_attr(debug_assertions, inline(never))]
     #[cfg_attr(not(debug_assertions), inline)]
     fn drop(&mut self) {
-        if !self.denied {
-            CTX.with(|c| c.req.set(self.prev));
-        }
+        CTX.with(|c| c.req.set(self.prev));
     }
 }
 
