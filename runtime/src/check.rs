@@ -73,6 +73,7 @@ pub(crate) fn denial(req: &Requirement, grant: Option<&GrantInner>) -> Error {
         .collect();
     Error::from(Denied {
         function: req.function().to_owned(),
+        location: req.location(),
         reason,
         missing,
         request,

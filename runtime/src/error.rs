@@ -159,6 +159,7 @@ pub enum DenyReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
     pub(crate) function: String,
+    pub(crate) location: Option<(&'static str, u32)>,
     pub(crate) reason: DenyReason,
     pub(crate) missing: Vec<Vec<Scope>>,
     pub(crate) request: OpenAuthRequest,
@@ -170,6 +171,13 @@ impl Denied {
     /// [`Requirement::function`](crate::Requirement::function) gives it.
     pub fn function(&self) -> &str {
         &self.function
+    }
+
+    /// Where the denied annotated function is declared: its file, as `file!()` gives it,
+    /// and the line of its name. `None` for a call outside annotated functions, and for
+    /// requirements built by hand.
+    pub fn location(&self) -> Option<(&'static str, u32)> {
+        self.location
     }
 
     /// Why.
@@ -197,6 +205,9 @@ impl Denied {
 impl fmt::Display for Denied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "`{}` ", self.function)?;
+        if let Some((file, line)) = self.location {
+            write!(f, "({file}:{line}) ")?;
+        }
         match &self.reason {
             DenyReason::NoGrant => f.write_str("was called with no DingTalk grant entered")?,
             DenyReason::WrongAuthType { required, granted } => write!(

@@ -60,11 +60,25 @@ fn uncovered_call_does_not_run_the_body() {
     assert_eq!(d.open_auth().rpc_scope, "qyapi_hrm_read_user");
     assert_eq!(d.open_auth().field_scope, "");
     assert_eq!(d.open_auth().auth_type, AuthType::Application);
+    let (file, line) = d.location().unwrap();
+    assert_declared_at(file, line, "fn read_hrm");
     assert_eq!(
         d.to_string(),
-        "`behaviour::read_hrm` needs DingTalk permission `qyapi_hrm_read_user`; \
-         request it with openAuth({ rpcScope: \"qyapi_hrm_read_user\", type: 1 })"
+        format!(
+            "`behaviour::read_hrm` ({file}:{line}) needs DingTalk permission `qyapi_hrm_read_user`; \
+             request it with openAuth({{ rpcScope: \"qyapi_hrm_read_user\", type: 1 }})"
+        )
     );
+}
+
+/// `file:line` names this file and the line of `name`.
+fn assert_declared_at(file: &str, line: u32, name: &str) {
+    assert!(file.ends_with("tests/behaviour.rs"), "{file}");
+    let at = include_str!("behaviour.rs")
+        .lines()
+        .nth(line as usize - 1)
+        .unwrap();
+    assert!(at.contains(name), "line {line} is {at:?}");
 }
 
 #[test]
@@ -251,9 +265,11 @@ async fn every_receiver_kind_is_checked() {
         }
         assert_eq!(Api(7).async_ref().with_grant(g).await.is_ok(), ok);
     }
-    // Methods are named by the module of their `impl`; `Requirement::location` is exact.
+    // Methods are named by the module of their `impl`; the location is exact.
     let d = denied(no.run(|| Api(1).by_ref()).unwrap_err());
     assert_eq!(d.function(), "behaviour::by_ref");
+    let (file, line) = d.location().unwrap();
+    assert_declared_at(file, line, "fn by_ref");
     let d = denied(no.run(|| Api(1).lookup()).unwrap_err());
     assert_eq!(d.function(), "behaviour::lookup");
     let d = denied(Api(1).async_ref().await.unwrap_err());
@@ -305,19 +321,12 @@ fn the_registry_holds_every_compiled_annotated_function() {
         .iter()
         .find(|r| r.function() == "behaviour::read_hrm")
         .unwrap();
-    let source = include_str!("behaviour.rs");
-    for (name, r) in [
-        ("fn read_hrm", read_hrm),
-        (
-            "fn lookup",
-            mine.iter()
-                .find(|r| r.function() == "behaviour::lookup")
-                .unwrap(),
-        ),
-    ] {
+    let lookup = mine
+        .iter()
+        .find(|r| r.function() == "behaviour::lookup")
+        .unwrap();
+    for (name, r) in [("fn read_hrm", read_hrm), ("fn lookup", lookup)] {
         let (file, line) = r.location().unwrap();
-        assert!(file.ends_with("tests/behaviour.rs"), "{file}");
-        let at = source.lines().nth(line as usize - 1).unwrap();
-        assert!(at.contains(name), "line {line} is {at:?}");
+        assert_declared_at(file, line, name);
     }
 }

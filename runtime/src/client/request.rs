@@ -83,8 +83,10 @@ impl RequestBuilder {
             if !codes.iter().any(|c| grant.contains(c)) {
                 let alts: Vec<Scope> = codes.iter().map(|c| Scope::from_static(c)).collect();
                 let request = OpenAuthRequest::for_codes(principal.auth_type(), alts.first());
+                let (function, location) = function_or(&endpoint);
                 return Err(Error::from(Denied {
-                    function: function_or(&endpoint),
+                    function,
+                    location,
                     reason: DenyReason::NotGranted {
                         endpoint: endpoint.clone(),
                     },
@@ -224,8 +226,10 @@ impl RequestBuilder {
             None => Vec::new(),
         };
         let request = OpenAuthRequest::for_codes(principal.auth_type(), &codes);
+        let (function, location) = function_or(&endpoint);
         Error::from(Denied {
-            function: function_or(&endpoint),
+            function,
+            location,
             reason: DenyReason::Server {
                 endpoint,
                 code,
@@ -238,10 +242,12 @@ impl RequestBuilder {
     }
 }
 
-fn function_or(endpoint: &str) -> String {
-    crate::context::current_requirement()
-        .map(|r| r.function().to_owned())
-        .unwrap_or_else(|| endpoint.to_owned())
+/// The running annotated function's name and location, or the endpoint's name.
+fn function_or(endpoint: &str) -> (String, Option<(&'static str, u32)>) {
+    match crate::context::current_requirement() {
+        Some(r) => (r.function().to_owned(), r.location()),
+        None => (endpoint.to_owned(), None),
+    }
 }
 
 /// A token endpoint call: retried on server failures and timeouts, never logged with its body.
