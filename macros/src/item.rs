@@ -296,12 +296,12 @@ mod tests {
         for src in [
             "fn f() {}",
             "pub fn f(x: u32) -> Result<u32, E> { Ok(x) }",
-            "#[inline] /// docs\n pub(crate) async unsafe fn f<'a, T: Fn() -> u8, const N: usize>(x: &'a [T; N]) -> Result<Vec<u8>, E> where T: Clone { todo!() }",
+            "#[inline] /// docs\n pub(crate) async unsafe fn f<'a, T: Fn() -> u8, const N: usize>(x: &'a [T; N]) -> Result<Vec<u8>, E> where T: Clone { Ok(x.to_vec()) }",
             "const fn f() -> Result<(), E> { Ok(()) }",
             "pub(in crate::a) extern \"C\" fn f() where u8: Copy {}",
             "async fn f(self: Pin<&mut Self>) -> Result<(), E> { Ok(()) }",
             "fn r#type<F>(f: F) -> Result<(), E> where F: FnOnce(u8) -> Result<(), E> { f(1) }",
-            "unsafe fn f(x: Vec<Vec<u8>>) -> Result<Option<Box<dyn Fn(u8) -> u8>>, E> { todo!() }",
+            "unsafe fn f(x: Vec<Vec<u8>>) -> Result<Option<Box<dyn Fn(u8) -> u8>>, E> { Ok(None) }",
         ] {
             let (scanned, syn) = both(src);
             let scanned = scanned.unwrap_or_else(|| panic!("{src}: not scanned"));

@@ -1,6 +1,6 @@
 //! What `#[requires_scope]` expands to. Not public API.
 
-pub use crate::context::InRequirement;
+pub use crate::context::{InRequirement, covered};
 pub use crate::requirement::{Group, Requirement};
 pub use crate::scope::AuthType;
 #[cfg(feature = "registry")]
@@ -58,20 +58,6 @@ macro_rules! __entry {
 }
 
 pub use crate::__entry as entry;
-
-/// Whether the ambient grant covers the requirement `spec`, encoded as
-/// `dingscope_catalog::spec` says: the check an annotated function runs first. Fails
-/// closed: no grant entered, or bytes that are not a requirement, are not covered.
-///
-/// ```
-/// let grant = dingscope::Grant::application(["qyapi_hrm_read_user"]);
-/// // Empty bytes are not a requirement.
-/// assert!(!grant.run(|| dingscope::__private::covered(b"")));
-/// ```
-#[cfg_attr(not(debug_assertions), inline)]
-pub fn covered(spec: &[u8]) -> bool {
-    crate::context::covered(spec)
-}
 
 /// Marks the function whose requirement is `spec` as running, until the returned guard
 /// drops. `KEY` is the [`dingscope_catalog::spec::KEY`] the macro was built with.

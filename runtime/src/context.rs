@@ -51,10 +51,20 @@ pub struct InRequirement {
     prev: Option<Site>,
 }
 
-/// Whether the ambient grant covers the requirement `spec`.
+/// Whether the ambient grant covers the requirement `spec`, encoded as
+/// `dingscope_catalog::spec` says: the check an annotated function runs first (through
+/// `__private`). Fails closed: no grant entered, or bytes that are not a requirement, are
+/// not covered.
+///
+/// ```
+/// let grant = dingscope::Grant::application(["qyapi_hrm_read_user"]);
+/// // Empty bytes are not a requirement.
+/// assert!(!grant.run(|| dingscope::__private::covered(b"")));
+/// ```
+#[doc(hidden)]
 #[cfg_attr(debug_assertions, inline(never))]
 #[cfg_attr(not(debug_assertions), inline)]
-pub(crate) fn covered(spec: &[u8]) -> bool {
+pub fn covered(spec: &[u8]) -> bool {
     with_current(|grant| grant.is_some_and(|g| crate::site::covers(spec, g)))
 }
 
