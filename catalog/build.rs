@@ -12,6 +12,7 @@ fn main() {
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("data");
     let scopes_path = dir.join("scopes.tsv");
     let endpoints_path = dir.join("endpoints.tsv");
+    let extra_path = dir.join("extra-endpoints.tsv");
     println!("cargo:rerun-if-changed={}", scopes_path.display());
     println!("cargo:rerun-if-changed={}", endpoints_path.display());
 
@@ -76,43 +77,57 @@ fn main() {
     );
     writeln!(out, "pub const FINGERPRINT: u64 = {hash:#018x};\n").unwrap();
 
-    let endpoints = fs::read_to_string(&endpoints_path).expect("read data/endpoints.tsv");
-    out.push_str("/// Every catalogued API endpoint, in the order of `data/endpoints.tsv`.\n");
-    out.push_str("pub const ENDPOINTS: &[Endpoint] = &[\n");
-    for (n, line) in endpoints.lines().enumerate().skip(1) {
+    endpoints(
+        &mut out,
+        &endpoints_path,
+        "ENDPOINTS",
+        "Every catalogued API endpoint, in the order of `data/endpoints.tsv`.",
+        &rows,
+    );
+    endpoints(
+        &mut out,
+        &extra_path,
+        "EXTRA_ENDPOINTS",
+        "API endpoints that `data/endpoints.tsv` lacks, from `data/extra-endpoints.tsv`: searched with [`ENDPOINTS`] by every lookup.",
+        &rows,
+    );
+
+    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("catalog.rs");
+    fs::write(dest, out).expect("write catalog.rs");
+}
+
+/// Appends the table of the endpoints in `path` as the constant `konst`.
+fn endpoints(out: &mut String, path: &Path, konst: &str, doc: &str, rows: &[Vec<&str>]) {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+    writeln!(out, "/// {doc}\npub const {konst}: &[Endpoint] = &[").unwrap();
+    for (n, line) in text.lines().enumerate().skip(1) {
         if line.trim().is_empty() {
             continue;
         }
         let r: Vec<&str> = line.split('\t').collect();
-        assert!(
-            r.len() == 6,
-            "data/endpoints.tsv row {}: expected 6 columns",
-            n + 1
-        );
+        assert!(r.len() == 6, "{name} row {}: expected 6 columns", n + 1);
         let method = match r[0] {
             "GET" => "Method::Get",
             "POST" => "Method::Post",
             "PUT" => "Method::Put",
             "DELETE" => "Method::Delete",
             "PATCH" => "Method::Patch",
-            m => panic!("data/endpoints.tsv row {}: unknown method {m:?}", n + 1),
+            m => panic!("{name} row {}: unknown method {m:?}", n + 1),
         };
         let (host, path) = if let Some(p) = r[1].strip_prefix("https://api.dingtalk.com") {
             ("Host::Api", p)
         } else if let Some(p) = r[1].strip_prefix("https://oapi.dingtalk.com") {
             ("Host::Oapi", p)
         } else {
-            panic!(
-                "data/endpoints.tsv row {}: unknown host in {:?}",
-                n + 1,
-                r[1]
-            )
+            panic!("{name} row {}: unknown host in {:?}", n + 1, r[1])
         };
         let codes: Vec<&str> = r[2].split(',').map(str::trim).collect();
         for c in &codes {
             assert!(
                 rows.iter().any(|s| s[0] == *c),
-                "data/endpoints.tsv row {}: code {c} is not in data/scopes.tsv",
+                "{name} row {}: code {c} is not in data/scopes.tsv",
                 n + 1
             );
         }
@@ -122,7 +137,7 @@ fn main() {
                 "internal" => "AppType::Internal",
                 "isv" => "AppType::Isv",
                 "isv-personal" => "AppType::IsvPersonal",
-                a => panic!("data/endpoints.tsv row {}: unknown app type {a:?}", n + 1),
+                a => panic!("{name} row {}: unknown app type {a:?}", n + 1),
             });
         }
         writeln!(
@@ -134,8 +149,5 @@ fn main() {
         )
         .unwrap();
     }
-    out.push_str("];\n");
-
-    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("catalog.rs");
-    fs::write(dest, out).expect("write catalog.rs");
+    out.push_str("];\n\n");
 }

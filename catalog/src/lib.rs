@@ -10,10 +10,19 @@
 
 mod grammar;
 mod matching;
-pub mod spec;
+pub mod wire;
+
+/// The former name of [`wire`].
+#[deprecated(since = "0.1.0", note = "renamed `wire`")]
+#[doc(hidden)]
+pub mod spec {
+    pub use crate::wire::*;
+}
 
 pub use grammar::{CodeForm, GrammarError, check_grammar};
-pub use matching::{Suggestion, edit_distance, match_path, suggest};
+pub use matching::{
+    Suggestion, all_endpoints, edit_distance, endpoints_needing, match_path, suggest,
+};
 
 /// Whether a code guards an API (`rpcScope`) or a field (`fieldScope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,12 +34,70 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind of `code`: from the catalog, else from its form. A code outside the
+    /// catalog is a field code when it is dotted and its last segment starts in lower
+    /// case (`Contact.User.mobile`), as every catalogued field code is.
+    pub fn of(code: &str) -> Kind {
+        match lookup(code) {
+            Some(info) => info.kind,
+            None => match code.rsplit_once('.') {
+                Some((_, last)) if last.starts_with(|c: char| c.is_ascii_lowercase()) => {
+                    Kind::Field
+                }
+                _ => Kind::Rpc,
+            },
+        }
+    }
+
     /// `"rpc"` or `"field"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Rpc => "rpc",
             Kind::Field => "field",
         }
+    }
+}
+
+/// openAuth's `type`: who grants a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AuthType {
+    /// Delegated (委托) authorization, per user: openAuth `type: 0`, a user access token.
+    Delegated,
+    /// Application (应用) authorization, granted by an admin for the whole corp:
+    /// openAuth `type: 1`, an app or corp access token.
+    Application,
+}
+
+impl AuthType {
+    /// The value of openAuth's `type` parameter: 0 or 1.
+    pub const fn open_auth_type(self) -> u8 {
+        match self {
+            AuthType::Delegated => 0,
+            AuthType::Application => 1,
+        }
+    }
+
+    /// `"delegated"` or `"application"`, as the attribute and `dingscope.toml` write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthType::Delegated => "delegated",
+            AuthType::Application => "application",
+        }
+    }
+
+    /// The auth type named `name` (`"delegated"` or `"application"`).
+    pub fn parse(name: &str) -> Option<AuthType> {
+        match name {
+            "delegated" => Some(AuthType::Delegated),
+            "application" => Some(AuthType::Application),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for AuthType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -151,38 +218,10 @@ pub struct Endpoint {
 
 include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 
-/// APIs that `data/endpoints.tsv` lacks but this project serves or calls, with the codes
-/// their documentation pages name (`shared/dingtalk/README.md`: the dismission details
-/// "same permission" as the list; `/v1.0/contact/users/me` needs `Contact.User.Read`; the
-/// old `querydimission` the HRM read code).
-pub const EXTRA_ENDPOINTS: &[(Method, &str, &[&str])] = &[
-    (
-        Method::Get,
-        "/v1.0/hrm/employees/dimissionInfos",
-        &["qyapi_hrm_read_user"],
-    ),
-    (
-        Method::Get,
-        "/v1.0/contact/users/me",
-        &["Contact.User.Read"],
-    ),
-    (
-        Method::Post,
-        "/topapi/smartwork/hrm/employee/querydimission",
-        &["qyapi_hrm_read_user"],
-    ),
-];
-
-/// The codes that guard `method path` (any one suffices), if the catalog knows the API.
-/// `path` is a path or URL as [`match_path`] takes it.
+/// The codes that guard `method path` (any one suffices), if the catalog knows the API:
+/// the one endpoint lookup of the macro, the runtime, the mock and the command. `path` is
+/// a path or URL as [`match_path`] takes it.
 pub fn required_for(method: Method, path: &str) -> Option<&'static [&'static str]> {
-    let bare = path.split(['?', '#']).next().unwrap_or("");
-    if let Some((_, _, codes)) = EXTRA_ENDPOINTS
-        .iter()
-        .find(|(m, p, _)| *m == method && *p == bare)
-    {
-        return Some(codes);
-    }
     match_path(path)
         .into_iter()
         .find(|e| e.method == method)
@@ -249,6 +288,7 @@ mod tests {
     fn tables_have_the_documented_sizes() {
         assert_eq!(SCOPES.len(), 261);
         assert_eq!(ENDPOINTS.len(), 1148);
+        assert_eq!(EXTRA_ENDPOINTS.len(), 3);
     }
 
     #[test]
@@ -282,6 +322,15 @@ mod tests {
             None
         );
         assert_eq!(required_for(Method::Get, "/nowhere/at/all"), None);
+    }
+
+    #[test]
+    fn the_kind_of_a_code() {
+        assert_eq!(Kind::of("Contact.User.mobile"), Kind::Field);
+        assert_eq!(Kind::of("Contact.User.email"), Kind::Field);
+        assert_eq!(Kind::of("Contact.User.Read"), Kind::Rpc);
+        assert_eq!(Kind::of("qyapi_get_member"), Kind::Rpc);
+        assert_eq!(Kind::of("Custom.Thing.Read"), Kind::Rpc);
     }
 
     #[test]

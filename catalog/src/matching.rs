@@ -3,7 +3,17 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::{ENDPOINTS, Endpoint, Host, SCOPES, ScopeInfo};
+use crate::{ENDPOINTS, EXTRA_ENDPOINTS, Endpoint, Host, SCOPES, ScopeInfo};
+
+/// Every endpoint a lookup searches: the catalog's and the extra ones.
+pub fn all_endpoints() -> impl Iterator<Item = &'static Endpoint> {
+    ENDPOINTS.iter().chain(EXTRA_ENDPOINTS)
+}
+
+/// The endpoints that `code` guards, alone or as one of their alternatives.
+pub fn endpoints_needing(code: &str) -> impl Iterator<Item = &'static Endpoint> + '_ {
+    all_endpoints().filter(move |e| e.scopes.contains(&code))
+}
 
 /// The catalogued endpoints whose path `literal` names.
 ///
@@ -50,7 +60,7 @@ fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut map: Index = HashMap::new();
-        for ep in ENDPOINTS {
+        for ep in all_endpoints() {
             let segs: Vec<&'static str> = segments(ep.path).collect();
             let second = match segs.get(1) {
                 Some(s) if !is_placeholder(s) => s,
@@ -212,6 +222,19 @@ mod tests {
         assert!(match_path("/v1.0/aiot/products/p1/devices/properties").is_empty());
     }
 
+    /// The extra endpoints are found by the same lookup, and a literal path beats a
+    /// template: `/v1.0/contact/users/me` is not `/v1.0/contact/users/{unionId}`.
+    #[test]
+    fn extra_endpoints_are_matched_like_the_others() {
+        let m = match_path("/v1.0/contact/users/me");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].scopes, &["Contact.User.Read"]);
+        let m =
+            match_path("https://oapi.dingtalk.com/topapi/smartwork/hrm/employee/querydimission");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].scopes, &["qyapi_hrm_read_user"]);
+    }
+
     #[test]
     fn host_is_respected() {
         assert!(match_path("https://oapi.dingtalk.com/v1.0/hrm/employees/dismissions").is_empty());
@@ -221,17 +244,15 @@ mod tests {
     /// The index finds what a scan of every endpoint finds, for every catalogued path.
     #[test]
     fn index_agrees_with_a_full_scan() {
-        for ep in ENDPOINTS {
+        for ep in all_endpoints() {
             let want: Vec<&str> = segments(ep.path).collect();
             let m = match_path(ep.path);
             assert!(m.contains(&ep), "{} not found", ep.path);
-            let best = ENDPOINTS
-                .iter()
+            let best = all_endpoints()
                 .filter_map(|e| score(&want, e.path))
                 .max()
                 .unwrap();
-            let expected = ENDPOINTS
-                .iter()
+            let expected = all_endpoints()
                 .filter(|e| score(&want, e.path) == Some(best))
                 .count();
             assert_eq!(m.len(), expected, "{}", ep.path);

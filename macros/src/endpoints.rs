@@ -5,8 +5,9 @@ use dingscope_catalog::{Endpoint, match_path};
 use proc_macro2::{TokenStream, TokenTree};
 use syn::{Error, Lit};
 
-use dingscope_build::attr::{Args, Kind};
-use dingscope_build::diag::Errors;
+use dingscope_catalog::Kind;
+use dingscope_syntax::attr::Args;
+use dingscope_syntax::errors::Errors;
 
 /// Reports every literal in `body` naming an endpoint whose codes the declaration lacks.
 pub(crate) fn check(args: &Args, body: &TokenStream, errors: &mut Errors) {

@@ -9,10 +9,10 @@ use syn::{Block, Error, Expr, Stmt};
 use crate::endpoints;
 use crate::item::{Func, not_a_function, split_inner_attrs};
 use crate::validate;
-use dingscope_build::attr::{self as args, Args, Auth, Kind};
-use dingscope_build::decls;
-use dingscope_build::diag::Errors;
-use dingscope_catalog::spec;
+use dingscope_catalog::{AuthType, Kind, wire};
+use dingscope_syntax::applied::{self, AppliedFile};
+use dingscope_syntax::attr::{self as args, Args};
+use dingscope_syntax::errors::Errors;
 
 /// The whole expansion; on any error, the errors plus the item as written.
 pub(crate) fn requires_scope(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -65,8 +65,8 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
             "`#[requires_scope]` needs a function body; put it on the implementations of this method",
         ));
     }
-    let decls = decls::load();
-    validate::codes(&args, decls.as_deref(), &mut errors);
+    let applied = applied::load();
+    validate::codes(&args, applied.as_deref(), &mut errors);
     if args.endpoint_check
         && let Some(body) = &func.body
     {
@@ -81,13 +81,13 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
         .and_then(|out| async_trait_block(&stmts, out))
     {
         Some((mut block, ret_span)) => {
-            let prelude = prelude(&args, &func.ident, decls.as_deref(), ret_span)?;
+            let prelude = prelude(&args, &func.ident, applied.as_deref(), ret_span)?;
             inject(&mut block, prelude)?;
             let stmts = &block.stmts;
             quote!(#(#stmts)*)
         }
         None => {
-            let mut prelude = prelude(&args, &func.ident, decls.as_deref(), func.ret_span)?;
+            let mut prelude = prelude(&args, &func.ident, applied.as_deref(), func.ret_span)?;
             prelude.extend(stmts);
             prelude
         }
@@ -108,25 +108,26 @@ fn expand(attr: TokenStream, func: &Func, header: Vec<TokenTree>) -> Result<Toke
 /// Whether this compiler process has emitted the tracking items yet.
 static TRACKED: AtomicBool = AtomicBool::new(false);
 
-/// Items that make rustc record what the expansion read: the declarations file (through
-/// `include_bytes!`) and the variable that can point elsewhere (through `option_env!`),
+/// Items that make rustc record what the expansion read: the applied-for list (through
+/// `include_bytes!`) and the variables that can point elsewhere (through `option_env!`),
 /// so that editing either rebuilds the crate. rustc compiles one crate per process and
 /// records a dependency for the whole crate, so the first expansion emits them and the
 /// others do not: a thousand functions pay for two constants, not two thousand.
-fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
+fn tracking(applied: Option<&AppliedFile>) -> TokenStream {
     if TRACKED.swap(true, Ordering::Relaxed) {
         return TokenStream::new();
     }
-    let file = decls.map(|d| {
+    let file = applied.map(|d| {
         let path = d.path.display().to_string();
         quote!(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
-    let env = decls::ENV;
+    let (env, old_env) = (applied::ENV, applied::OLD_ENV);
     quote! {
         #file
         const _: ::core::option::Option<&str> = ::core::option_env!(#env);
+        const _: ::core::option::Option<&str> = ::core::option_env!(#old_env);
     }
 }
 
@@ -134,40 +135,36 @@ fn tracking(decls: Option<&decls::Declarations>) -> TokenStream {
 /// requirement with the early return of a denial, then the mark that the function is
 /// running. Checking first means the denial's path has no guard to drop.
 ///
-/// The requirement is a byte-string literal (`dingscope_catalog::spec`), masks computed
+/// The requirement is a byte-string literal (`dingscope_catalog::wire`), masks computed
 /// here: a literal costs the compiler nothing to evaluate, where a `static` built by a
 /// `const fn` is type-checked, interpreted and validated once per function.
 fn prelude(
     args: &Args,
     ident: &syn::Ident,
-    decls: Option<&decls::Declarations>,
+    applied: Option<&AppliedFile>,
     ret_span: Span,
 ) -> Result<TokenStream, Error> {
     let name_span = ident.span();
     let name = ident.to_string();
     let file = name_span.file();
-    let input = spec::Input {
+    let input = wire::Input {
         name: name.strip_prefix("r#").unwrap_or(&name),
         file: &file,
         line: u32::try_from(name_span.start().line).unwrap_or(u32::MAX),
         groups: args
             .groups
             .iter()
-            .map(|g| spec::GroupInput {
+            .map(|g| wire::GroupInput {
                 codes: g.codes.iter().map(|c| c.value.as_str()).collect(),
-                field: g.kind == Kind::Field,
+                kind: g.kind,
             })
             .collect(),
-        auth: match args.auth {
-            None => 0,
-            Some(Auth::Delegated) => spec::AUTH_DELEGATED,
-            Some(Auth::Application) => spec::AUTH_APPLICATION,
-        },
+        auth: args.auth,
     };
-    let bytes = spec::encode(&input).map_err(|e| Error::new(Span::call_site(), e))?;
+    let bytes = wire::encode(&input).map_err(|e| Error::new(Span::call_site(), e))?;
     let spec = proc_macro2::Literal::byte_string(&bytes);
-    let tracking = tracking(decls);
-    let key = proc_macro2::Literal::u64_suffixed(spec::KEY);
+    let tracking = tracking(applied);
+    let key = proc_macro2::Literal::u64_suffixed(wire::KEY);
     let guard = syn::Ident::new("__dingscope_in_requirement", Span::mixed_site());
     let deny =
         quote_spanned!(ret_span=> ::dingscope::__private::deny(#spec, ::core::module_path!()));
@@ -237,10 +234,10 @@ fn docs(args: &Args) -> TokenStream {
     }
     lines.push(String::new());
     lines.push(match args.auth {
-        Some(Auth::Delegated) => {
+        Some(AuthType::Delegated) => {
             "Granted by the user: delegated authorization (openAuth `type: 0`).".to_owned()
         }
-        Some(Auth::Application) => {
+        Some(AuthType::Application) => {
             "Granted by an admin: application authorization (openAuth `type: 1`).".to_owned()
         }
         None => "Checked against the grant entered when the function is called \

@@ -52,7 +52,7 @@ impl Func {
     }
 
     fn parse_with_syn(tokens: &[TokenTree]) -> syn::Result<Func> {
-        let parse = |input: ParseStream| {
+        let parse = |input: ParseStream<'_>| {
             let attrs = input.call(Attribute::parse_outer)?;
             input.parse::<Visibility>()?;
             let sig: Signature = input.parse()?;
@@ -219,7 +219,7 @@ fn future_output(ty: &Type) -> Option<&Type> {
 /// does not parse at all (rustc will report that itself).
 pub(crate) fn not_a_function(item: TokenStream) -> Option<Error> {
     syn::parse::Parser::parse2(
-        |input: ParseStream| {
+        |input: ParseStream<'_>| {
             input.call(Attribute::parse_outer)?;
             input.parse::<Visibility>()?;
             let mut words = Vec::new();

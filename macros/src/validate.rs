@@ -1,28 +1,29 @@
 //! Checks of the declared codes: grammar, kind, duplicates, the catalog, the
-//! declarations file.
+//! applied-for list.
 
 use std::collections::HashSet;
 
-use dingscope_catalog::{Kind as CatalogKind, check_grammar, lookup, suggest};
+use dingscope_catalog::{check_grammar, lookup, suggest};
 use proc_macro2::Span;
 use syn::Error;
 
-use dingscope_build::attr::{Args, Kind};
-use dingscope_build::decls::Declarations;
-use dingscope_build::diag::Errors;
+use dingscope_catalog::Kind;
+use dingscope_syntax::applied::AppliedFile;
+use dingscope_syntax::attr::Args;
+use dingscope_syntax::errors::Errors;
 
 /// Checks every code; each mistake is reported at its literal.
-pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Errors) {
-    let applied = decls.and_then(|d| d.applied.as_ref().ok());
-    if let Some(Declarations {
+pub(crate) fn codes(args: &Args, file: Option<&AppliedFile>, errors: &mut Errors) {
+    let applied = file.and_then(|d| d.applied.as_ref().ok());
+    if let Some(AppliedFile {
         shown,
         applied: Err(e),
         ..
-    }) = decls
+    }) = file
     {
         errors.push(Error::new(
             Span::call_site(),
-            format!("invalid declarations file {shown}: {e}"),
+            format!("invalid applied-for list {shown}: {e}"),
         ));
     }
     let mut seen = HashSet::new();
@@ -47,14 +48,14 @@ pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Erro
             let in_file = applied.is_some_and(|a| a.contains(value));
             match lookup(value) {
                 Some(info) => match (group.kind, info.kind) {
-                    (Kind::Rpc, CatalogKind::Field) => errors.push(Error::new(
+                    (Kind::Rpc, Kind::Field) => errors.push(Error::new(
                         span,
                         format!(
                             "`{value}` is a field permission ({}); write it as `field({value:?})`",
                             info.name
                         ),
                     )),
-                    (Kind::Field, CatalogKind::Rpc) => errors.push(Error::new(
+                    (Kind::Field, Kind::Rpc) => errors.push(Error::new(
                         span,
                         format!(
                             "`{value}` is an rpc permission ({}), not a field permission; move it out of `field(...)`",
@@ -80,7 +81,7 @@ pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Erro
             }
         }
     }
-    if let (Some(applied), Some(decls)) = (applied, decls) {
+    if let (Some(applied), Some(file)) = (applied, file) {
         for group in &args.groups {
             let listed = |c: &str| match group.kind {
                 Kind::Rpc => applied.rpc_contains(c),
@@ -107,7 +108,7 @@ pub(crate) fn codes(args: &Args, decls: Option<&Declarations>, errors: &mut Erro
                     format!(
                         "`{}` is not applied for in {}{alts}\n\
                          apply for it in the developer console, then add it to {list} under [applied]",
-                        code.value, decls.shown
+                        code.value, file.shown
                     ),
                 ));
             }

@@ -34,7 +34,7 @@ fn requirement(n: usize) -> &'static Requirement {
 
 /// The same requirement as `#[requires_scope]` compiles it: a byte string.
 fn compiled(n: usize) -> &'static [u8] {
-    use dingscope::catalog::spec::{GroupInput, Input, encode};
+    use dingscope::catalog::wire::{GroupInput, Input, encode};
     let input = Input {
         name: "bench",
         file: file!(),
@@ -43,10 +43,10 @@ fn compiled(n: usize) -> &'static [u8] {
             .into_iter()
             .map(|c| GroupInput {
                 codes: vec![c],
-                field: false,
+                kind: dingscope::Kind::Rpc,
             })
             .collect(),
-        auth: 0,
+        auth: None,
     };
     Box::leak(encode(&input).unwrap().into_boxed_slice())
 }

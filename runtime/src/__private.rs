@@ -1,12 +1,13 @@
 //! What `#[requires_scope]` expands to. Not public API.
 
-pub use crate::context::{InRequirement, covered};
-pub use crate::requirement::{Group, Requirement};
-pub use crate::scope::AuthType;
+pub use crate::ambient::Running;
+pub use crate::check::covered;
 #[cfg(feature = "registry")]
 pub use inventory;
 
-use crate::site::Site;
+use crate::callsite::Callsite;
+#[cfg(feature = "registry")]
+use crate::requirement::Requirement;
 
 /// One annotated function, as compiled: collected at run time by `dingscope::registry`.
 #[cfg(feature = "registry")]
@@ -20,8 +21,8 @@ pub struct Registered {
 #[cfg(feature = "registry")]
 impl Registered {
     pub(crate) fn requirement(&self) -> &'static Requirement {
-        Site {
-            spec: self.spec,
+        Callsite {
+            bytes: self.spec,
             module: self.module,
         }
         .requirement()
@@ -60,10 +61,10 @@ macro_rules! __entry {
 pub use crate::__entry as entry;
 
 /// Marks the function whose requirement is `spec` as running, until the returned guard
-/// drops. `KEY` is the [`dingscope_catalog::spec::KEY`] the macro was built with.
+/// drops. `KEY` is the [`dingscope_catalog::wire::KEY`] the macro was built with.
 ///
 /// ```
-/// let guard = dingscope::__private::mark::<{ dingscope::catalog::spec::KEY }>(b"", "app");
+/// let guard = dingscope::__private::mark::<{ dingscope::catalog::wire::KEY }>(b"", "app");
 /// assert!(dingscope::current_requirement().is_some());
 /// drop(guard);
 /// assert!(dingscope::current_requirement().is_none());
@@ -77,14 +78,17 @@ pub use crate::__entry as entry;
 // `#[inline]` only in optimised builds: in a debug build an `#[inline]` function is
 // compiled again in every codegen unit that calls it, which is most of the crate's.
 #[cfg_attr(not(debug_assertions), inline)]
-pub fn mark<const KEY: u64>(spec: &'static [u8], module: &'static str) -> InRequirement {
+pub fn mark<const KEY: u64>(spec: &'static [u8], module: &'static str) -> Running {
     const {
         assert!(
-            KEY == dingscope_catalog::spec::KEY,
+            KEY == dingscope_catalog::wire::KEY,
             "dingscope-macros was built with another permission catalog or requirement format than dingscope; use the same version of both"
         )
     };
-    crate::context::mark(Site { spec, module })
+    crate::ambient::mark(Callsite {
+        bytes: spec,
+        module,
+    })
 }
 
 /// Return types that can carry a permission denial out of an annotated function.
@@ -111,5 +115,8 @@ impl<T, E: From<crate::Error>> CarriesDenial for Result<T, E> {
 #[cold]
 #[inline(never)]
 pub fn deny<R: CarriesDenial>(spec: &'static [u8], module: &'static str) -> R {
-    R::from_denial(crate::context::denial(Site { spec, module }))
+    R::from_denial(crate::check::denial_at(Callsite {
+        bytes: spec,
+        module,
+    }))
 }

@@ -1,8 +1,9 @@
-//! Errors.
+//! Errors: [`Error`], the permission denial [`Denied`], and what DingTalk answered.
 
 use std::fmt;
 
-use crate::scope::{AuthType, Kind, Scope};
+use crate::openauth::{OpenAuthRequest, UnknownStatus};
+use crate::scope::{AuthType, InvalidScope, Scope};
 
 /// Everything that can go wrong in dingscope.
 ///
@@ -12,25 +13,40 @@ use crate::scope::{AuthType, Kind, Scope};
 pub enum Error {
     /// Permission denied: by the check before the call (nothing was sent) or by DingTalk.
     Denied(Box<Denied>),
+    /// A string that is not a permission code.
+    InvalidScope(InvalidScope),
+    /// An openAuth `status` that openAuth does not answer.
+    UnknownStatus(UnknownStatus),
     /// A token endpoint refused (bad credentials, suite ticket or authorization).
+    #[cfg(feature = "client")]
     Token(Box<ApiError>),
     /// DingTalk refused the token twice in a row, a fresh one included.
+    #[cfg(feature = "client")]
     BadToken(Box<ApiError>),
     /// Throttled, still after the retries.
+    #[cfg(feature = "client")]
     Throttled(Box<ApiError>),
     /// No answer in time, still after the retries.
+    #[cfg(feature = "client")]
     Timeout(Box<ApiError>),
     /// A server failure (5xx), still after the retries.
+    #[cfg(feature = "client")]
     Unavailable(Box<ApiError>),
     /// Another error DingTalk reported.
+    #[cfg(feature = "client")]
     Api(Box<ApiError>),
     /// An answer that is not what DingTalk sends (malformed JSON, say).
+    #[cfg(feature = "client")]
     Protocol(Box<ApiError>),
     /// The connection failed.
+    #[cfg(feature = "client")]
     Transport(Box<ApiError>),
+    /// A request body could not be written as JSON; nothing was sent.
+    #[cfg(feature = "client")]
+    Encode(serde_json::Error),
     /// The token and grant store failed.
     #[cfg(feature = "client")]
-    Store(crate::client::StoreError),
+    Store(StoreError),
     /// The client is used or set up wrongly; the message says how.
     Config(String),
 }
@@ -39,14 +55,26 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Denied(d) => fmt::Display::fmt(d, f),
+            Error::InvalidScope(e) => fmt::Display::fmt(e, f),
+            Error::UnknownStatus(e) => fmt::Display::fmt(e, f),
+            #[cfg(feature = "client")]
             Error::Token(e) => write!(f, "token request refused: {e}"),
+            #[cfg(feature = "client")]
             Error::BadToken(e) => write!(f, "access token refused: {e}"),
+            #[cfg(feature = "client")]
             Error::Throttled(e) => write!(f, "throttled: {e}"),
+            #[cfg(feature = "client")]
             Error::Timeout(e) => write!(f, "timed out: {e}"),
+            #[cfg(feature = "client")]
             Error::Unavailable(e) => write!(f, "DingTalk unavailable: {e}"),
+            #[cfg(feature = "client")]
             Error::Api(e) => write!(f, "DingTalk error: {e}"),
+            #[cfg(feature = "client")]
             Error::Protocol(e) => write!(f, "unexpected answer: {e}"),
+            #[cfg(feature = "client")]
             Error::Transport(e) => write!(f, "connection failed: {e}"),
+            #[cfg(feature = "client")]
+            Error::Encode(_) => f.write_str("cannot write the request body as JSON"),
             #[cfg(feature = "client")]
             Error::Store(e) => fmt::Display::fmt(e, f),
             Error::Config(m) => f.write_str(m),
@@ -55,15 +83,85 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {
+    /// The cause, where `Display` has not printed it already: the JSON error of a body
+    /// that could not be written, and the store's own error.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Denied(d) => Some(&**d),
+            #[cfg(feature = "client")]
+            Error::Encode(e) => Some(e),
+            #[cfg(feature = "client")]
+            Error::Store(e) => std::error::Error::source(e),
             _ => None,
         }
     }
 }
 
+impl From<InvalidScope> for Error {
+    fn from(e: InvalidScope) -> Error {
+        Error::InvalidScope(e)
+    }
+}
+
+impl From<UnknownStatus> for Error {
+    fn from(e: UnknownStatus) -> Error {
+        Error::UnknownStatus(e)
+    }
+}
+
+/// A store failed (the Redis server is down, say). Its cause, the store's own error, is
+/// its [`source`](std::error::Error::source).
+#[cfg(feature = "client")]
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    what: String,
+    cause: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+#[cfg(feature = "client")]
+impl StoreError {
+    /// A store error saying `what` went wrong.
+    pub fn new(what: impl Into<String>) -> StoreError {
+        StoreError {
+            what: what.into(),
+            cause: None,
+        }
+    }
+
+    /// A store error saying `what` went wrong, caused by `cause`.
+    pub fn with_cause(
+        what: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> StoreError {
+        StoreError {
+            what: what.into(),
+            cause: Some(std::sync::Arc::new(cause)),
+        }
+    }
+
+    /// What went wrong, without the cause.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+}
+
+#[cfg(feature = "client")]
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "store error: {}", self.what)
+    }
+}
+
+#[cfg(feature = "client")]
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// What DingTalk answered (or failed to), for errors other than denials.
+#[cfg(feature = "client")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// `GET /v1.0/...`: method and path, never a token.
@@ -80,6 +178,28 @@ pub struct ApiError {
     pub attempts: u32,
 }
 
+#[cfg(feature = "client")]
+impl ApiError {
+    pub(crate) fn new(
+        endpoint: &str,
+        status: u16,
+        code: &str,
+        message: &str,
+        request_id: Option<String>,
+        attempts: u32,
+    ) -> Box<ApiError> {
+        Box::new(ApiError {
+            endpoint: endpoint.to_owned(),
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            request_id,
+            attempts,
+        })
+    }
+}
+
+#[cfg(feature = "client")]
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.endpoint)?;
@@ -263,87 +383,3 @@ fn with_article(auth: AuthType) -> &'static str {
 }
 
 impl std::error::Error for Denied {}
-
-/// The parameters of an openAuth call (minus `clientId` and `corpId`, which the app knows).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OpenAuthRequest {
-    /// Rpc codes, sorted, comma-joined, no spaces.
-    pub rpc_scope: String,
-    /// Field codes, the same way.
-    pub field_scope: String,
-    /// Application (type 1) or delegated (type 0).
-    pub auth_type: AuthType,
-}
-
-impl OpenAuthRequest {
-    /// Parameters asking for `codes`; each goes to `rpcScope` or `fieldScope` by its kind.
-    pub fn for_codes<'a>(auth_type: AuthType, codes: impl IntoIterator<Item = &'a Scope>) -> Self {
-        Self::for_kinds(auth_type, codes.into_iter().map(|s| (s.kind(), s.as_str())))
-    }
-
-    /// Parameters asking for codes whose kinds are known.
-    pub(crate) fn for_kinds<'a>(
-        auth_type: AuthType,
-        codes: impl IntoIterator<Item = (Kind, &'a str)>,
-    ) -> Self {
-        let mut rpc: Vec<&str> = Vec::new();
-        let mut field: Vec<&str> = Vec::new();
-        for (kind, code) in codes {
-            match kind {
-                Kind::Rpc => rpc.push(code),
-                Kind::Field => field.push(code),
-            }
-        }
-        for v in [&mut rpc, &mut field] {
-            v.sort_unstable();
-            v.dedup();
-        }
-        OpenAuthRequest {
-            rpc_scope: rpc.join(","),
-            field_scope: field.join(","),
-            auth_type,
-        }
-    }
-}
-
-impl fmt::Display for OpenAuthRequest {
-    /// As the JavaScript object literal to pass to `openAuth`, less `clientId`/`corpId`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("{ ")?;
-        if !self.rpc_scope.is_empty() {
-            write!(f, "rpcScope: \"{}\", ", self.rpc_scope)?;
-        }
-        if !self.field_scope.is_empty() {
-            write!(f, "fieldScope: \"{}\", ", self.field_scope)?;
-        }
-        write!(f, "type: {} }}", self.auth_type.open_auth_type())
-    }
-}
-
-/// A string that is not a DingTalk permission code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidScope {
-    code: String,
-    reason: dingscope_catalog::GrammarError,
-}
-
-impl InvalidScope {
-    pub(crate) fn new(code: &str, reason: dingscope_catalog::GrammarError) -> Self {
-        InvalidScope {
-            code: code.to_owned(),
-            reason,
-        }
-    }
-}
-
-impl fmt::Display for InvalidScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid permission code {:?}: {}",
-            self.code, self.reason
-        )
-    }
-}
-
-impl std::error::Error for InvalidScope {}

@@ -1,8 +1,14 @@
 //! What a corp (application authorization) or a user (delegated) has granted.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use crate::ambient;
+use crate::callsite::Callsite;
+use crate::granted::Granted;
 use crate::mask::Mask;
 use crate::scope::AuthType;
 
@@ -20,23 +26,7 @@ use crate::scope::AuthType;
 /// ```
 #[derive(Clone)]
 pub struct Grant {
-    inner: Arc<GrantInner>,
-}
-
-pub(crate) struct GrantInner {
-    pub(crate) auth: AuthType,
-    pub(crate) mask: Mask,
-    /// Codes outside the catalog, sorted and de-duplicated.
-    pub(crate) extra: Box<[Box<str>]>,
-}
-
-impl GrantInner {
-    pub(crate) fn contains(&self, code: &str) -> bool {
-        match dingscope_catalog::index_of(code) {
-            Some(i) => self.mask.contains(i),
-            None => self.extra.binary_search_by(|c| (**c).cmp(code)).is_ok(),
-        }
-    }
+    inner: Arc<Granted>,
 }
 
 impl Grant {
@@ -62,7 +52,7 @@ impl Grant {
         extra.sort();
         extra.dedup();
         Grant {
-            inner: Arc::new(GrantInner {
+            inner: Arc::new(Granted {
                 auth,
                 mask,
                 extra: extra.into_boxed_slice(),
@@ -144,18 +134,14 @@ impl Grant {
         )
     }
 
-    pub(crate) fn inner(&self) -> &GrantInner {
+    pub(crate) fn inner(&self) -> &Granted {
         &self.inner
-    }
-
-    pub(crate) fn as_ptr(&self) -> *const GrantInner {
-        Arc::as_ptr(&self.inner)
     }
 
     /// # Safety
     /// `ptr` must come from [`Grant::as_ptr`] of a grant that is still alive.
-    pub(crate) unsafe fn clone_from_ptr(ptr: *const GrantInner) -> Grant {
-        // SAFETY: the caller guarantees that an `Arc<GrantInner>` owning `ptr` is alive, so
+    pub(crate) unsafe fn clone_from_ptr(ptr: *const Granted) -> Grant {
+        // SAFETY: the caller guarantees that an `Arc<Granted>` owning `ptr` is alive, so
         // adding a strong count and adopting it is sound.
         unsafe {
             Arc::increment_strong_count(ptr);
@@ -165,6 +151,115 @@ impl Grant {
         }
     }
 }
+
+impl Grant {
+    /// Runs `f` with this grant entered: annotated functions called inside check against it.
+    ///
+    /// ```
+    /// use dingscope::{Grant, requires_scope};
+    ///
+    /// #[requires_scope("Contact.User.Read")]
+    /// fn read_user() -> Result<&'static str, dingscope::Error> {
+    ///     Ok("user001")
+    /// }
+    ///
+    /// let grant = Grant::application(["Contact.User.Read"]);
+    /// assert_eq!(grant.run(read_user).unwrap(), "user001");
+    /// assert!(read_user().is_err()); // no grant entered: fails closed
+    /// ```
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _entered = ambient::enter(&self.inner);
+        f()
+    }
+}
+
+/// The grant entered on this thread or task, if any.
+///
+/// ```
+/// use dingscope::{Grant, current_grant};
+///
+/// let grant = Grant::application(["Contact.User.Read"]);
+/// assert_eq!(grant.run(current_grant), Some(grant.clone()));
+/// assert_eq!(current_grant(), None);
+/// ```
+pub fn current_grant() -> Option<Grant> {
+    let p = ambient::current_ptr();
+    // SAFETY: a non-null pointer from the ambient state points into a grant that the
+    // entering scope keeps alive while it is entered, which includes this call.
+    (!p.is_null()).then(|| unsafe { Grant::clone_from_ptr(p) })
+}
+
+/// The grant entered on this thread or task, if any.
+#[deprecated(
+    since = "0.1.0",
+    note = "renamed `current_grant`, which says what it returns"
+)]
+pub fn current() -> Option<Grant> {
+    current_grant()
+}
+
+/// Enters a grant around a future; see [`WithGrantExt`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct WithGrant<F> {
+    inner: F,
+    grant: Option<Grant>,
+    /// The running annotated function of this task between polls.
+    running: Option<Callsite>,
+}
+
+impl<F: Future> Future for WithGrant<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of `self`, and
+        // `WithGrant` implements neither `Drop` nor `Unpin` by hand. The other fields are
+        // not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let _task = ambient::enter_task(this.grant.as_ref().map(|g| &*g.inner), &mut this.running);
+        inner.poll(cx)
+    }
+}
+
+/// Runs futures with a grant entered.
+///
+/// ```
+/// # async fn demo() {
+/// use dingscope::{Grant, WithGrantExt, requires_scope};
+///
+/// #[requires_scope("qyapi_hrm_read_user")]
+/// async fn list_dismissed() -> Result<Vec<String>, dingscope::Error> {
+///     Ok(vec!["user001".into()])
+/// }
+///
+/// let grant = Grant::application(["qyapi_hrm_read_user"]);
+/// let ids = list_dismissed().with_grant(&grant).await.unwrap();
+/// # assert_eq!(ids, ["user001"]);
+/// # }
+/// ```
+pub trait WithGrantExt: Future + Sized {
+    /// Enters `grant` during every poll of this future.
+    fn with_grant(self, grant: &Grant) -> WithGrant<Self> {
+        WithGrant {
+            inner: self,
+            grant: Some(grant.clone()),
+            running: None,
+        }
+    }
+
+    /// Carries the grant entered now (or its absence) into this future, for example
+    /// before handing it to `tokio::spawn`.
+    fn with_current_grant(self) -> WithGrant<Self> {
+        WithGrant {
+            inner: self,
+            grant: current_grant(),
+            running: None,
+        }
+    }
+}
+
+impl<F: Future> WithGrantExt for F {}
 
 impl PartialEq for Grant {
     fn eq(&self, other: &Grant) -> bool {

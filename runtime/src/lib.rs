@@ -46,28 +46,33 @@
 //!   Meant for tests: enable it in `[dev-dependencies]`, as each annotated function then
 //!   registers itself, which costs compile time.
 
-#![warn(missing_docs)]
-
+mod ambient;
+mod callsite;
 mod check;
 #[cfg(feature = "client")]
 pub mod client;
-mod context;
 mod error;
 mod grant;
+mod granted;
 pub mod manifest;
 mod mask;
+mod openauth;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod requirement;
 mod scope;
 mod secret;
-mod site;
 
-pub use context::{WithGrant, WithGrantExt, current, current_requirement};
-pub use error::{ApiError, Denied, DenyReason, Error, InvalidScope, OpenAuthRequest};
-pub use grant::Grant;
+pub use ambient::current_requirement;
+#[cfg(feature = "client")]
+pub use error::{ApiError, StoreError};
+pub use error::{Denied, DenyReason, Error};
+#[allow(deprecated)]
+pub use grant::current;
+pub use grant::{Grant, WithGrant, WithGrantExt, current_grant};
+pub use openauth::{OpenAuthRequest, OpenAuthStatus, UnknownStatus};
 pub use requirement::{Group, Requirement};
-pub use scope::{AuthType, Kind, Scope, ScopeInfo};
+pub use scope::{AuthType, InvalidScope, Kind, Scope, ScopeInfo};
 pub use secret::Secret;
 
 /// DingTalk's catalog of permission codes and API endpoints.

@@ -2,7 +2,6 @@
 
 use std::fmt;
 
-use crate::grant::GrantInner;
 use crate::mask::Mask;
 use crate::scope::{AuthType, Kind};
 
@@ -12,10 +11,12 @@ use crate::scope::{AuthType, Kind};
 /// bit mask of catalogued codes costs nothing at run time.
 #[derive(Clone, Copy)]
 pub struct Group {
-    codes: &'static [&'static str],
+    pub(crate) codes: &'static [&'static str],
     kind: Kind,
-    mask: Mask,
-    exact: bool,
+    /// The catalogued codes, one bit each.
+    pub(crate) mask: Mask,
+    /// Every code is catalogued: the mask decides alone.
+    pub(crate) exact: bool,
 }
 
 impl Group {
@@ -29,7 +30,7 @@ impl Group {
         Group::new(codes, Kind::Field)
     }
 
-    const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
+    pub(crate) const fn new(codes: &'static [&'static str], kind: Kind) -> Group {
         assert!(
             !codes.is_empty(),
             "a requirement group needs at least one code"
@@ -66,10 +67,6 @@ impl Group {
     pub fn is_any_of(&self) -> bool {
         self.codes.len() > 1
     }
-
-    pub(crate) fn satisfied_slow(&self, grant: &GrantInner) -> bool {
-        self.codes.iter().any(|c| grant.contains(c))
-    }
 }
 
 impl fmt::Debug for Group {
@@ -98,12 +95,13 @@ pub struct Requirement {
     /// Where the function is declared: `file!()` and the line of its name.
     location: Option<(&'static str, u32)>,
     groups: &'static [Group],
-    auth: Option<AuthType>,
+    pub(crate) auth: Option<AuthType>,
     /// Union of the single-code groups' masks.
-    all: Mask,
+    pub(crate) all: Mask,
     /// Every code is catalogued: the masks decide alone.
-    exact: bool,
-    any_of: bool,
+    pub(crate) exact: bool,
+    /// Some group has alternatives.
+    pub(crate) any_of: bool,
 }
 
 impl Requirement {
@@ -172,41 +170,6 @@ impl Requirement {
     /// The kind of grant required, if the declaration says.
     pub fn auth_type(&self) -> Option<AuthType> {
         self.auth
-    }
-
-    /// Whether `grant` covers this requirement.
-    #[inline]
-    pub fn is_satisfied_by(&self, grant: &crate::Grant) -> bool {
-        self.satisfied(grant.inner())
-    }
-
-    /// The check. Inlined where it runs, so only the common case is here: catalogued codes
-    /// and no alternatives, a mask comparison. The rest is out of line, so that the fast
-    /// path does not pay for its registers.
-    #[inline(always)]
-    pub(crate) fn satisfied(&self, grant: &GrantInner) -> bool {
-        if let Some(auth) = self.auth
-            && auth != grant.auth
-        {
-            return false;
-        }
-        if self.exact && !self.any_of {
-            grant.mask.covers(&self.all)
-        } else {
-            self.satisfied_general(grant)
-        }
-    }
-
-    #[inline(never)]
-    fn satisfied_general(&self, grant: &GrantInner) -> bool {
-        if !self.exact {
-            return self.groups.iter().all(|g| g.satisfied_slow(grant));
-        }
-        grant.mask.covers(&self.all)
-            && self
-                .groups
-                .iter()
-                .all(|g| g.codes.len() == 1 || grant.mask.intersects(&g.mask))
     }
 }
 

@@ -3,41 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-pub use dingscope_catalog::{Kind, ScopeInfo};
-
-/// openAuth's `type`: who grants a permission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AuthType {
-    /// Delegated (委托) authorization, per user: openAuth `type: 0`, a user access token.
-    Delegated,
-    /// Application (应用) authorization, granted by an admin for the whole corp:
-    /// openAuth `type: 1`, an app or corp access token.
-    Application,
-}
-
-impl AuthType {
-    /// The value of openAuth's `type` parameter: 0 or 1.
-    pub const fn open_auth_type(self) -> u8 {
-        match self {
-            AuthType::Delegated => 0,
-            AuthType::Application => 1,
-        }
-    }
-
-    /// `"delegated"` or `"application"`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            AuthType::Delegated => "delegated",
-            AuthType::Application => "application",
-        }
-    }
-}
-
-impl fmt::Display for AuthType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use dingscope_catalog::{AuthType, Kind, ScopeInfo};
 
 /// One DingTalk permission code (权限点 Code), such as `Contact.User.Read`.
 ///
@@ -57,7 +23,7 @@ impl Scope {
     }
 
     /// Parses a code, checking DingTalk's grammar.
-    pub fn parse(code: &str) -> Result<Scope, crate::InvalidScope> {
+    pub fn parse(code: &str) -> Result<Scope, InvalidScope> {
         match dingscope_catalog::check_grammar(code) {
             Ok(_) => Ok(match dingscope_catalog::lookup(code) {
                 Some(info) => Scope::from_static(info.code),
@@ -65,7 +31,7 @@ impl Scope {
                     code: Cow::Owned(code.to_owned()),
                 },
             }),
-            Err(reason) => Err(crate::InvalidScope::new(code, reason)),
+            Err(reason) => Err(InvalidScope::new(code, reason)),
         }
     }
 
@@ -82,19 +48,7 @@ impl Scope {
     /// rpc or field: from the catalog, else from the form (`Resource.Item.lowercase`
     /// codes such as `Contact.User.mobile` are field codes).
     pub fn kind(&self) -> Kind {
-        match self.info() {
-            Some(info) => info.kind,
-            None => guess_kind(&self.code),
-        }
-    }
-}
-
-/// A code that is not catalogued is a field code when it is dotted and its last
-/// segment starts in lower case (`Contact.User.mobile`), as every known field code does.
-pub(crate) fn guess_kind(code: &str) -> Kind {
-    match code.rsplit_once('.') {
-        Some((_, last)) if last.starts_with(|c: char| c.is_ascii_lowercase()) => Kind::Field,
-        _ => Kind::Rpc,
+        Kind::of(&self.code)
     }
 }
 
@@ -111,11 +65,39 @@ impl fmt::Display for Scope {
 }
 
 impl std::str::FromStr for Scope {
-    type Err = crate::InvalidScope;
+    type Err = InvalidScope;
     fn from_str(s: &str) -> Result<Scope, Self::Err> {
         Scope::parse(s)
     }
 }
+
+/// A string that is not a DingTalk permission code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidScope {
+    code: String,
+    reason: dingscope_catalog::GrammarError,
+}
+
+impl InvalidScope {
+    fn new(code: &str, reason: dingscope_catalog::GrammarError) -> Self {
+        InvalidScope {
+            code: code.to_owned(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for InvalidScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid permission code {:?}: {}",
+            self.code, self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidScope {}
 
 #[cfg(test)]
 mod tests {

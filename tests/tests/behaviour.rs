@@ -126,9 +126,9 @@ fn inner_grant_wins_and_outer_comes_back() {
     outer.run(|| {
         assert!(inner.run(read_hrm).is_err());
         assert!(read_hrm().is_ok());
-        assert_eq!(dingscope::current().as_ref(), Some(&outer));
+        assert_eq!(dingscope::current_grant().as_ref(), Some(&outer));
     });
-    assert!(dingscope::current().is_none());
+    assert!(dingscope::current_grant().is_none());
 }
 
 #[test]

@@ -92,8 +92,8 @@ proptest! {
         let text = parts.join(" ");
         // Only what lexes reaches a macro: rustc rejects the rest first.
         if let Ok(tokens) = proc_macro2::TokenStream::from_str(&text) {
-            let mut errors = dingscope_build::diag::Errors::default();
-            let args = dingscope_build::attr::parse(tokens, &mut errors);
+            let mut errors = dingscope_syntax::errors::Errors::default();
+            let args = dingscope_syntax::attr::parse(tokens, &mut errors);
             for g in &args.groups {
                 prop_assert!(!g.codes.is_empty());
             }
@@ -108,7 +108,7 @@ proptest! {
         )),
         "\\[applied\\]\n[a-z]{1,12} = \\[\"[a-zA-Z._]{0,20}\"\\]\n",
     ]) {
-        if let Ok(applied) = dingscope_build::decls::parse(&text) {
+        if let Ok(applied) = dingscope_syntax::applied::parse(&text) {
             for c in applied.application.iter().chain(&applied.delegated).chain(&applied.field) {
                 prop_assert!(catalog::check_grammar(c).is_ok(), "{:?} accepted", c);
             }
@@ -136,26 +136,27 @@ proptest! {
     #[test]
     fn compiled_requirements(
         groups in proptest::collection::vec((proptest::collection::vec(code_like(), 0..4), any::<bool>()), 0..5),
-        auth in 0u8..4,
+        auth in 0u8..3,
         name in "[a-z_]{0,12}",
         line in any::<u32>(),
         noise in any::<Vec<u8>>(),
         flip in any::<(usize, u8)>(),
     ) {
-        use dingscope::catalog::spec::{GroupInput, Input, Spec, encode};
+        use dingscope::catalog::wire::{Decoded, GroupInput, Input, encode};
+        let auth = [None, Some(dingscope::AuthType::Delegated), Some(dingscope::AuthType::Application)][usize::from(auth)];
         let input = Input {
             name: &name,
             file: "src/lib.rs",
             line,
             groups: groups.iter().map(|(codes, field)| GroupInput {
                 codes: codes.iter().map(String::as_str).collect(),
-                field: *field,
+                kind: if *field { dingscope::Kind::Field } else { dingscope::Kind::Rpc },
             }).collect(),
             auth,
         };
         let grant = dingscope::Grant::application(["qyapi_hrm_read_user", "Contact.User.Read"]);
         if let Ok(bytes) = encode(&input) {
-            let spec = Spec::parse(&bytes).unwrap();
+            let spec = Decoded::parse(&bytes).unwrap();
             prop_assert_eq!((spec.name(), spec.file(), spec.line(), spec.auth()), (name.as_str(), "src/lib.rs", line, auth));
             let read: Vec<Vec<&str>> = spec.groups().map(|g| g.codes().collect()).collect();
             let written: Vec<Vec<&str>> = input.groups.iter().map(|g| g.codes.clone()).collect();
@@ -166,7 +167,7 @@ proptest! {
             let at = flip.0 % bent.len();
             bent[at] = flip.1;
             let bent: &'static [u8] = Box::leak(bent.into_boxed_slice());
-            if let Ok(s) = Spec::parse(bent) {
+            if let Ok(s) = Decoded::parse(bent) {
                 for g in s.groups() {
                     let _ = g.codes().count();
                 }
@@ -174,7 +175,7 @@ proptest! {
             let _ = grant.run(|| dingscope::__private::covered(bent));
         }
         let noise: &'static [u8] = Box::leak(noise.into_boxed_slice());
-        let _ = Spec::parse(noise);
+        let _ = Decoded::parse(noise);
         // The check reads the flags and the whole mask first: shorter bytes never pass.
         prop_assert!(!grant.run(|| dingscope::__private::covered(noise)) || noise.len() > 40);
     }

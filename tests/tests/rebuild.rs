@@ -21,6 +21,7 @@ fn check(dir: &Path, target: &Path) -> (bool, String) {
         .args(["check", "--quiet", "--offline", "--color", "never"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        .env_remove("DINGSCOPE_APPLIED")
         .env_remove("DINGSCOPE_DECLARATIONS")
         .output()
         .expect("run cargo");

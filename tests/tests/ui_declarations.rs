@@ -1,5 +1,5 @@
 //! Compile-time checks against a declarations file (`dingscope.toml`), named here with
-//! `DINGSCOPE_DECLARATIONS`. Snapshots are tied to rustc 1.95, as in `ui.rs`.
+//! `DINGSCOPE_APPLIED`. Snapshots are tied to rustc 1.95, as in `ui.rs`.
 
 #[rustversion::stable(1.95)]
 #[test]
@@ -10,7 +10,7 @@ fn ui_declarations() {
     );
     // SAFETY: this binary has this one test, and sets the variable before starting
     // any thread; trybuild's cargo invocations inherit it.
-    unsafe { std::env::set_var("DINGSCOPE_DECLARATIONS", file) };
+    unsafe { std::env::set_var("DINGSCOPE_APPLIED", file) };
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/declarations/pass/*.rs");
     t.compile_fail("tests/ui/declarations/fail/*.rs");

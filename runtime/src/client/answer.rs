@@ -2,7 +2,11 @@
 //!
 //! Pure functions over bytes, so they can be tested and fuzzed without a server.
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::Error;
+use crate::error::ApiError;
 
 /// What a DingTalk answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +243,52 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
             message: errmsg,
             request_id: None,
         },
+    }
+}
+
+/// A success body as `T`; anything else is a protocol error naming `what` was expected.
+pub(crate) fn parse_answer<T: DeserializeOwned>(
+    bytes: &[u8],
+    endpoint: &str,
+    status: u16,
+    attempt: u32,
+    what: &str,
+) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Protocol(ApiError::new(
+            endpoint,
+            status,
+            "",
+            &format!("{what}: {e}"),
+            None,
+            attempt,
+        ))
+    })
+}
+
+/// The error for an answer that is not retried (again).
+pub(crate) fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32) -> Error {
+    let e = |code: &str, message: &str, request_id: Option<String>| {
+        ApiError::new(endpoint, status, code, message, request_id, attempt)
+    };
+    match v {
+        Verdict::Throttled { code } => Error::Throttled(e(&code, "throttled", None)),
+        Verdict::Timeout => Error::Timeout(e("", "no answer in time", None)),
+        Verdict::Unavailable { .. } => Error::Unavailable(e("", "server failure", None)),
+        Verdict::BadToken { code } => {
+            Error::BadToken(e(&code, "the token was refused twice", None))
+        }
+        Verdict::Malformed { what, .. } => Error::Protocol(e("", &what, None)),
+        Verdict::Other {
+            code,
+            message,
+            request_id,
+            ..
+        } => Error::Api(e(&code, &message, request_id)),
+        Verdict::Denied {
+            code, request_id, ..
+        } => Error::Api(e(&code, "permission denied", request_id)),
+        Verdict::Ok => Error::Protocol(e("", "an answer was taken for an error", None)),
     }
 }
 

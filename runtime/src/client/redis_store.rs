@@ -22,7 +22,7 @@ impl std::fmt::Debug for RedisStore {
 }
 
 fn err(e: redis::RedisError) -> StoreError {
-    StoreError(format!("redis: {e}"))
+    StoreError::with_cause("redis failed", e)
 }
 
 /// Deletes a key only if its value is still the expected one.
@@ -32,8 +32,7 @@ impl RedisStore {
     /// A store at `url` (`redis://127.0.0.1:6379/`). Connects on first use; each command
     /// gives up after a second, so a dead server slows nothing down for long.
     pub fn open(url: &str) -> Result<RedisStore, StoreError> {
-        let client =
-            redis::Client::open(url).map_err(|_| StoreError("invalid redis URL".into()))?;
+        let client = redis::Client::open(url).map_err(|_| StoreError::new("invalid redis URL"))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(1)))

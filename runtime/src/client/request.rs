@@ -1,13 +1,12 @@
-//! Sending a request: the pre-call grant check, the token, retries with backoff and
-//! jitter, and DingTalk's answers turned into typed errors.
-
-use std::cell::Cell;
+//! Sending a request: the pre-call grant check, the token, the retried exchange, and
+//! DingTalk's answers turned into typed errors.
 
 use serde::de::DeserializeOwned;
 
-use super::answer::{Verdict, classify_new, classify_old};
-use super::{DingTalk, Principal, api_error};
-use crate::error::{Denied, DenyReason};
+use super::answer::{Verdict, classify_new, classify_old, final_error, parse_answer};
+use super::retry::exchange;
+use super::{DingTalk, Principal};
+use crate::error::{ApiError, Denied, DenyReason};
 use crate::{Error, OpenAuthRequest, Scope, Secret};
 
 /// A request being built; [`RequestBuilder::send`] sends it.
@@ -18,7 +17,8 @@ pub struct RequestBuilder {
     method: reqwest::Method,
     path: String,
     query: Vec<(String, String)>,
-    body: Option<serde_json::Value>,
+    /// The JSON body, or why it could not be written.
+    body: Option<Result<serde_json::Value, serde_json::Error>>,
     precheck: bool,
 }
 
@@ -40,9 +40,12 @@ impl RequestBuilder {
         self
     }
 
-    /// Sets a JSON body.
+    /// Sets a JSON body. A body that cannot be written as JSON fails [`send`] with
+    /// [`Error::Encode`], and nothing is sent.
+    ///
+    /// [`send`]: RequestBuilder::send
     pub fn json(mut self, body: &impl serde::Serialize) -> Self {
-        self.body = serde_json::to_value(body).ok();
+        self.body = Some(serde_json::to_value(body));
         self
     }
 
@@ -73,7 +76,10 @@ impl RequestBuilder {
     /// names for this API; otherwise the answer is a denial and no request leaves. A
     /// bad-token answer refreshes the token and retries once; throttling, timeouts and
     /// server failures are retried with exponential backoff and jitter.
-    pub async fn send<T: DeserializeOwned>(self) -> Result<T, Error> {
+    pub async fn send<T: DeserializeOwned>(mut self) -> Result<T, Error> {
+        if let Some(Err(e)) = self.body.take_if(|b| b.is_err()) {
+            return Err(Error::Encode(e));
+        }
         let dt = self.corp.dt.clone();
         let principal = self.corp.who.clone();
         let endpoint = self.endpoint();
@@ -95,62 +101,45 @@ impl RequestBuilder {
                 }));
             }
         }
-        let retry = dt.inner.retry;
-        let key = self.corp.token_key.clone();
+        let key = self.corp.token_id.clone();
+        let classify = if self.is_old_api() {
+            classify_old
+        } else {
+            classify_new
+        };
         let mut token = dt.token(&principal, &key).await?;
-        let mut refreshed = false;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let (status, bytes) = match self.send_once(&dt, &token).await {
-                Ok(answer) => answer,
-                Err(e) => {
-                    let timeout = e.is_timeout();
-                    let message = e.without_url().to_string();
-                    if attempt < retry.attempts {
-                        tracing::debug!(%endpoint, attempt, timeout, "transport error; retrying");
-                        backoff(&retry, attempt).await;
-                        continue;
-                    }
-                    let err = api_error(&endpoint, 0, "", &message, None, attempt);
-                    return Err(if timeout {
-                        Error::Timeout(err)
-                    } else {
-                        Error::Transport(err)
-                    });
-                }
-            };
-            let verdict = if self.is_old_api() {
-                classify_old(status, &bytes)
-            } else {
-                classify_new(status, &bytes)
-            };
-            match verdict {
-                Verdict::Ok => {
-                    return parse_answer(&bytes, &endpoint, status, attempt, "unexpected answer");
-                }
-                Verdict::Denied {
-                    required: server_codes,
-                    code,
-                    request_id,
-                } => {
-                    return Err(self
-                        .server_denial(&dt, server_codes, required, code, request_id)
-                        .await);
-                }
-                Verdict::BadToken { .. } if !refreshed => {
-                    tracing::debug!(%endpoint, "token refused; fetching a new one and retrying once");
-                    dt.invalidate_token(&key, &token).await;
-                    token = dt.token(&principal, &key).await?;
-                    refreshed = true;
-                    attempt -= 1;
-                }
-                v if v.is_retryable() && attempt < retry.attempts => {
-                    tracing::debug!(%endpoint, attempt, status, "throttled or failed; backing off");
-                    backoff(&retry, attempt).await;
-                }
-                v => return Err(final_error(v, &endpoint, status, attempt)),
-            }
+        let mut answer = exchange(&dt.inner.retry, &endpoint, 0, classify, || {
+            self.send_once(&dt, &token)
+        })
+        .await?;
+        if let Verdict::BadToken { .. } = answer.verdict {
+            tracing::debug!(%endpoint, "token refused; fetching a new one and retrying once");
+            dt.invalidate_token(&key, &token).await;
+            token = dt.token(&principal, &key).await?;
+            // The refused attempt is not counted.
+            let done = answer.attempts - 1;
+            answer = exchange(&dt.inner.retry, &endpoint, done, classify, || {
+                self.send_once(&dt, &token)
+            })
+            .await?;
+        }
+        let (status, attempts) = (answer.status, answer.attempts);
+        match answer.verdict {
+            Verdict::Ok => parse_answer(
+                &answer.bytes,
+                &endpoint,
+                status,
+                attempts,
+                "unexpected answer",
+            ),
+            Verdict::Denied {
+                required: server_codes,
+                code,
+                request_id,
+            } => Err(self
+                .server_denial(&dt, server_codes, required, code, request_id)
+                .await),
+            v => Err(final_error(v, &endpoint, status, attempts)),
         }
     }
 
@@ -175,7 +164,7 @@ impl RequestBuilder {
         } else {
             req = req.header("x-acs-dingtalk-access-token", token.expose());
         }
-        if let Some(body) = &self.body {
+        if let Some(Ok(body)) = &self.body {
             req = req.json(body);
         }
         let resp = req.send().await?;
@@ -216,7 +205,7 @@ impl RequestBuilder {
                 tracing::warn!(error = %e, "could not record a denial in the grant store");
             }
         }
-        let declared = crate::context::current_requirement();
+        let declared = crate::current_requirement();
         let undeclared: Vec<Scope> = match declared {
             Some(req) => codes
                 .iter()
@@ -244,7 +233,7 @@ impl RequestBuilder {
 
 /// The running annotated function's name and location, or the endpoint's name.
 fn function_or(endpoint: &str) -> (String, Option<(&'static str, u32)>) {
-    match crate::context::current_requirement() {
+    match crate::current_requirement() {
         Some(r) => (r.function().to_owned(), r.location()),
         None => (endpoint.to_owned(), None),
     }
@@ -257,166 +246,41 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
     body: serde_json::Value,
 ) -> Result<T, Error> {
     let endpoint = format!("POST {path}");
-    let retry = dt.inner.retry;
     let url = format!("{}{path}", dt.inner.api_base);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let sent = dt.inner.http.post(&url).json(&body).send().await;
-        let (status, bytes) = match sent {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                match r.bytes().await {
-                    Ok(b) => (status, b.to_vec()),
-                    Err(e) if attempt < retry.attempts => {
-                        tracing::debug!(%endpoint, attempt, error = %e.without_url(), "token answer cut off; retrying");
-                        backoff(&retry, attempt).await;
-                        continue;
-                    }
-                    Err(e) => {
-                        return Err(Error::Transport(api_error(
-                            &endpoint,
-                            status,
-                            "",
-                            &e.without_url().to_string(),
-                            None,
-                            attempt,
-                        )));
-                    }
-                }
-            }
-            Err(e) => {
-                if attempt < retry.attempts {
-                    tracing::debug!(%endpoint, attempt, "token endpoint unreachable; retrying");
-                    backoff(&retry, attempt).await;
-                    continue;
-                }
-                let timeout = e.is_timeout();
-                let err = api_error(
-                    &endpoint,
-                    0,
-                    "",
-                    &e.without_url().to_string(),
-                    None,
-                    attempt,
-                );
-                return Err(if timeout {
-                    Error::Timeout(err)
-                } else {
-                    Error::Transport(err)
-                });
-            }
-        };
-        match classify_new(status, &bytes) {
-            Verdict::Ok => {
-                return parse_answer(
-                    &bytes,
-                    &endpoint,
-                    status,
-                    attempt,
-                    "unexpected token answer",
-                );
-            }
-            v if v.is_retryable() && attempt < retry.attempts => {
-                tracing::debug!(%endpoint, attempt, status, "token endpoint failed; retrying");
-                backoff(&retry, attempt).await;
-            }
-            // Refused credentials, ticket or authorization: DingTalk's code says which.
-            Verdict::Other {
-                status,
-                code,
-                message,
-                request_id,
-            } => {
-                return Err(Error::Token(api_error(
-                    &endpoint, status, &code, &message, request_id, attempt,
-                )));
-            }
-            Verdict::BadToken { code } | Verdict::Denied { code, .. } => {
-                return Err(Error::Token(api_error(
-                    &endpoint,
-                    status,
-                    &code,
-                    "the token endpoint refused",
-                    None,
-                    attempt,
-                )));
-            }
-            v => return Err(final_error(v, &endpoint, status, attempt)),
-        }
-    }
-}
-
-/// A success body as `T`; anything else is a protocol error naming `what` was expected.
-fn parse_answer<T: DeserializeOwned>(
-    bytes: &[u8],
-    endpoint: &str,
-    status: u16,
-    attempt: u32,
-    what: &str,
-) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::Protocol(api_error(
-            endpoint,
-            status,
-            "",
-            &format!("{what}: {e}"),
-            None,
-            attempt,
-        ))
+    let answer = exchange(&dt.inner.retry, &endpoint, 0, classify_new, || async {
+        let resp = dt.inner.http.post(&url).json(&body).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.bytes().await?.to_vec()))
     })
-}
-
-/// The error for an answer that is not retried (again).
-fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32) -> Error {
-    let e = |code: &str, message: &str, request_id: Option<String>| {
-        api_error(endpoint, status, code, message, request_id, attempt)
-    };
-    match v {
-        Verdict::Throttled { code } => Error::Throttled(e(&code, "throttled", None)),
-        Verdict::Timeout => Error::Timeout(e("", "no answer in time", None)),
-        Verdict::Unavailable { .. } => Error::Unavailable(e("", "server failure", None)),
-        Verdict::BadToken { code } => {
-            Error::BadToken(e(&code, "the token was refused twice", None))
-        }
-        Verdict::Malformed { what, .. } => Error::Protocol(e("", &what, None)),
+    .await?;
+    let (status, attempts) = (answer.status, answer.attempts);
+    match answer.verdict {
+        Verdict::Ok => parse_answer(
+            &answer.bytes,
+            &endpoint,
+            status,
+            attempts,
+            "unexpected token answer",
+        ),
+        // Refused credentials, ticket or authorization: DingTalk's code says which.
         Verdict::Other {
+            status,
             code,
             message,
             request_id,
-            ..
-        } => Error::Api(e(&code, &message, request_id)),
-        Verdict::Denied {
-            code, request_id, ..
-        } => Error::Api(e(&code, "permission denied", request_id)),
-        Verdict::Ok => Error::Protocol(e("", "an answer was taken for an error", None)),
+        } => Err(Error::Token(ApiError::new(
+            &endpoint, status, &code, &message, request_id, attempts,
+        ))),
+        Verdict::BadToken { code } | Verdict::Denied { code, .. } => {
+            Err(Error::Token(ApiError::new(
+                &endpoint,
+                status,
+                &code,
+                "the token endpoint refused",
+                None,
+                attempts,
+            )))
+        }
+        v => Err(final_error(v, &endpoint, status, attempts)),
     }
-}
-
-/// Sleeps `base * 2^(attempt-1)`, capped, with ±50% jitter.
-async fn backoff(retry: &super::Retry, attempt: u32) {
-    let exp = retry.base_delay.saturating_mul(1 << (attempt - 1).min(16));
-    let capped = exp.min(retry.max_delay);
-    let jitter = 0.5 + next_random();
-    tokio::time::sleep(capped.mul_f64(jitter)).await;
-}
-
-/// A number in [0, 1) from a per-thread xorshift generator; jitter needs no better.
-fn next_random() -> f64 {
-    thread_local! {
-        static STATE: Cell<u64> = Cell::new({
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0x9e37_79b9, |d| d.as_nanos() as u64);
-            (t ^ (&t as *const u64 as u64)) | 1
-        });
-    }
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    })
 }

@@ -10,17 +10,7 @@ use std::time::{Duration, Instant};
 /// A boxed future, so that stores can be used as `Arc<dyn Store>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A store failed (the Redis server is down, say).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "store error: {}", self.0)
-    }
-}
-
-impl std::error::Error for StoreError {}
+pub use crate::error::StoreError;
 
 /// A small key-value store with expiry and locks: all that dingscope keeps.
 ///

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::keys;
 use super::store::Store;
 use crate::Secret;
 
@@ -155,9 +156,8 @@ impl TokenCache {
         if let Some(t) = slot.fresh() {
             return Ok(t);
         }
-        let store_key = format!("dingscope:token:{key}");
-        let lock_key = format!("dingscope:lock:{key}");
-        if let Some(t) = self.read_store(store, &store_key).await {
+        let lock_key = keys::lock(key);
+        if let Some(t) = self.read_store(store, key).await {
             return Ok(t);
         }
         // Across processes: one refresher; the others wait for its token.
@@ -171,7 +171,7 @@ impl TokenCache {
                 Ok(false) => {
                     tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt.min(8) + 1)))
                         .await;
-                    if let Some(t) = self.read_store(store, &store_key).await {
+                    if let Some(t) = self.read_store(store, key).await {
                         return Ok(t);
                     }
                 }
@@ -184,13 +184,13 @@ impl TokenCache {
         // The holder before us may have stored its token and released the lock between
         // our read of the store and our lock: read it again before fetching.
         let shared = if locked {
-            self.read_store(store, &store_key).await
+            self.read_store(store, key).await
         } else {
             None
         };
         let out = match shared {
             Some(t) => Ok(t),
-            None => self.refresh(&slot, store, &store_key, fetch).await,
+            None => self.refresh(&slot, store, key, fetch).await,
         };
         if locked && let Err(e) = store.unlock(&lock_key, &self.owner).await {
             tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
@@ -204,7 +204,7 @@ impl TokenCache {
         &self,
         slot: &Slot,
         store: &dyn Store,
-        store_key: &str,
+        key: &str,
         fetch: F,
     ) -> Result<Secret, E>
     where
@@ -229,7 +229,7 @@ impl TokenCache {
                             stale_at_ms: stored.stale_at_ms,
                         });
                         if let Ok(json) = serde_json::to_string(&stored)
-                            && let Err(e) = store.set(store_key, json, Some(life)).await
+                            && let Err(e) = store.set(&keys::token(key), json, Some(life)).await
                         {
                             tracing::warn!(error = %e, "could not share a token through the store");
                         }
@@ -249,8 +249,9 @@ impl TokenCache {
         }
     }
 
-    async fn read_store(&self, store: &dyn Store, store_key: &str) -> Option<Secret> {
-        let json = match store.get(store_key).await {
+    /// The token the store shares for `key`, if it is fresh and not one DingTalk refused.
+    async fn read_store(&self, store: &dyn Store, key: &str) -> Option<Secret> {
+        let json = match store.get(&keys::token(key)).await {
             Ok(v) => v?,
             Err(e) => {
                 tracing::warn!(error = %e, "token store unavailable");
@@ -259,7 +260,6 @@ impl TokenCache {
         };
         let stored: StoredToken = serde_json::from_str(&json).ok()?;
         let now = now_ms();
-        let key = store_key.trim_start_matches("dingscope:token:");
         let refused = self
             .refused
             .read()
@@ -293,7 +293,7 @@ impl TokenCache {
             }
         }
         // Only the refused token: another instance may have stored a newer one meanwhile.
-        let store_key = format!("dingscope:token:{key}");
+        let store_key = keys::token(key);
         if let Ok(Some(json)) = store.get(&store_key).await
             && serde_json::from_str::<StoredToken>(&json).is_ok_and(|s| s.token == bad.expose())
             && let Err(e) = store.delete_if(&store_key, &json).await
@@ -465,7 +465,7 @@ mod tests {
         assert!(
             store
                 .inner
-                .try_lock("dingscope:lock:k", "third", LOCK_TTL)
+                .try_lock(&keys::lock("k"), "third", LOCK_TTL)
                 .await
                 .unwrap()
         );

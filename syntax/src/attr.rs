@@ -16,40 +16,48 @@
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::{Error, Ident, Lit, LitStr};
 
-use crate::diag::Errors;
+use dingscope_catalog::{AuthType, Kind};
 
+use crate::errors::Errors;
+
+/// The arguments the attribute takes besides codes, for messages.
 pub const ARGUMENTS: &str = "`any(...)`, `field(...)`, `auth = ...`, `endpoint_check = ...`";
 const NAMES: &[&str] = &["any", "field", "auth", "endpoint_check"];
+/// A declaration to show in messages.
 pub const EXAMPLE: &str = "#[requires_scope(\"Contact.User.Read\")]";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Rpc,
-    Field,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Auth {
-    Delegated,
-    Application,
-}
 
 /// One code as written.
 #[derive(Clone)]
 pub struct Code {
+    /// The code.
     pub value: String,
+    /// Its literal, for spans.
     pub lit: LitStr,
 }
 
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.value, f)
+    }
+}
+
 /// One requirement: a code, or alternatives.
+#[derive(Debug)]
 pub struct Group {
+    /// rpc or field codes.
     pub kind: Kind,
+    /// The alternatives, in order of preference; one code is a plain requirement.
     pub codes: Vec<Code>,
 }
 
+/// The attribute's arguments, as far as they parsed.
+#[derive(Debug)]
 pub struct Args {
+    /// Every group must be satisfied.
     pub groups: Vec<Group>,
-    pub auth: Option<Auth>,
+    /// `auth = ...`, if given.
+    pub auth: Option<AuthType>,
+    /// `endpoint_check = ...`; `true` unless turned off.
     pub endpoint_check: bool,
 }
 
@@ -261,13 +269,13 @@ fn field(keyword: &Ident, inner: TokenStream, groups: &mut Vec<Group>, errors: &
     }
 }
 
-fn auth_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<Auth> {
+fn auth_value(name: &Ident, value: &[TokenTree], errors: &mut Errors) -> Option<AuthType> {
     choice(
         name,
         value,
         &[
-            ("delegated", Auth::Delegated),
-            ("application", Auth::Application),
+            ("delegated", AuthType::Delegated),
+            ("application", AuthType::Application),
         ],
         "`auth` needs a value: `auth = delegated` or `auth = application`",
         "expected `delegated` (openAuth type 0, per user) or `application` (type 1, granted by an admin)",

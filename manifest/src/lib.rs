@@ -15,25 +15,16 @@
 //! and in the crate, `dingscope::include_manifest!();` defines `RPC_SCOPE`, `FIELD_SCOPE`,
 //! both split by authorization type, `DECLARATIONS` and `CODES`.
 //!
-//! The `dingscope` command (also `cargo dingscope`) prints manifests, explains codes, and
-//! checks for drift in CI.
+//! The `dingscope` command (crate `dingscope-cli`) prints manifests, explains codes, and
+//! checks for drift in CI on top of this crate.
 
-#![warn(missing_docs)]
-// The crate example is a build script, whose `fn main` is the point.
-#![allow(clippy::needless_doctest_main)]
-
-#[doc(hidden)]
-pub mod attr;
 pub mod cfg;
-pub mod cli;
-#[doc(hidden)]
-pub mod decls;
-#[doc(hidden)]
-pub mod diag;
 pub mod manifest;
 pub mod scan;
 
 use std::path::{Path, PathBuf};
+
+use dingscope_syntax::applied;
 
 pub use cfg::Cfg;
 pub use manifest::Manifest;
@@ -45,16 +36,16 @@ pub const FILES: [&str; 3] = ["dingscope.json", "dingscope.ts", "dingscope.md"];
 /// The file `include_manifest!` includes, in `OUT_DIR`.
 pub const RUST_FILE: &str = "dingscope_manifest.rs";
 
-/// Scans the crate at `dir` and reads its declarations file.
+/// Scans the crate at `dir` and reads its applied-for list.
 pub fn load(dir: &Path, krate: &str, cfg: &Cfg) -> Result<Manifest, ScanError> {
     let scan = scan::scan_crate(dir, krate, cfg)?;
-    let applied = match decls::load_from(declarations_path(dir)) {
+    let applied = match applied::load_from(applied_path(dir)) {
         None => None,
         Some(d) => match &d.applied {
             Ok(a) => Some(a.clone()),
             Err(e) => {
                 return Err(ScanError(format!(
-                    "invalid declarations file {}: {e}",
+                    "invalid applied-for list {}: {e}",
                     d.path.display()
                 )));
             }
@@ -63,13 +54,10 @@ pub fn load(dir: &Path, krate: &str, cfg: &Cfg) -> Result<Manifest, ScanError> {
     Ok(Manifest::new(krate, scan, applied))
 }
 
-/// The declarations file of the crate at `dir`: `DINGSCOPE_DECLARATIONS` (relative to
-/// `dir`) if set, else `dir/dingscope.toml`.
-pub fn declarations_path(dir: &Path) -> PathBuf {
-    match std::env::var_os(decls::ENV).filter(|v| !v.is_empty()) {
-        Some(p) => dir.join(p),
-        None => dir.join(decls::FILE_NAME),
-    }
+/// The applied-for list of the crate at `dir`: the file `DINGSCOPE_APPLIED` names
+/// (relative to `dir`) if set, else `dir/dingscope.toml`.
+pub fn applied_path(dir: &Path) -> PathBuf {
+    applied::path_in(dir)
 }
 
 /// The contents of each of [`FILES`].
@@ -137,11 +125,9 @@ impl Build {
         for f in &m.scan.files {
             println!("cargo:rerun-if-changed={}", f.display());
         }
-        println!(
-            "cargo:rerun-if-changed={}",
-            declarations_path(&dir).display()
-        );
-        println!("cargo:rerun-if-env-changed={}", decls::ENV);
+        println!("cargo:rerun-if-changed={}", applied_path(&dir).display());
+        println!("cargo:rerun-if-env-changed={}", applied::ENV);
+        println!("cargo:rerun-if-env-changed={}", applied::OLD_ENV);
         for w in &m.scan.warnings {
             println!("cargo:warning=dingscope manifest: {w}");
         }

@@ -1,4 +1,5 @@
-//! The declarations file: the codes the app has applied for in the developer console.
+//! The applied-for list, `dingscope.toml`: the codes the app has applied for in the
+//! developer console.
 //!
 //! ```toml
 //! # dingscope.toml, beside Cargo.toml
@@ -19,8 +20,11 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-/// The environment variable that names another declarations file.
-pub const ENV: &str = "DINGSCOPE_DECLARATIONS";
+/// The environment variable that names another applied-for list, relative to the crate.
+pub const ENV: &str = "DINGSCOPE_APPLIED";
+/// The former name of [`ENV`], still read when `ENV` is not set.
+pub const OLD_ENV: &str = "DINGSCOPE_DECLARATIONS";
+/// The applied-for list's name, beside `Cargo.toml`.
 pub const FILE_NAME: &str = "dingscope.toml";
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,16 +36,21 @@ struct File {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// The `[applied]` table: the codes applied for, by list.
 pub struct Applied {
+    /// Organisational codes (openAuth type 1).
     #[serde(default)]
     pub application: Vec<String>,
+    /// Personal codes (type 0).
     #[serde(default)]
     pub delegated: Vec<String>,
+    /// Field codes (`fieldScope`).
     #[serde(default)]
     pub field: Vec<String>,
 }
 
 impl Applied {
+    /// Whether `code` is applied for as an rpc code, of either type.
     pub fn rpc_contains(&self, code: &str) -> bool {
         self.application
             .iter()
@@ -49,45 +58,54 @@ impl Applied {
             .any(|c| c == code)
     }
 
+    /// Whether `code` is applied for as a field code.
     pub fn field_contains(&self, code: &str) -> bool {
         self.field.iter().any(|c| c == code)
     }
 
+    /// Whether `code` is applied for at all.
     pub fn contains(&self, code: &str) -> bool {
         self.rpc_contains(code) || self.field_contains(code)
     }
 }
 
-/// A declarations file that was found and read.
-pub struct Declarations {
+/// An applied-for list that was found and read.
+#[derive(Debug)]
+pub struct AppliedFile {
     /// Absolute, for `include_bytes!`.
     pub path: PathBuf,
     /// Relative to the crate root where possible, for messages.
     pub shown: String,
+    /// Its contents, or what is wrong with it.
     pub applied: Result<Applied, String>,
 }
 
-type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<Declarations>)>>;
+type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<AppliedFile>)>>;
 
-/// Where the declarations file is expected.
-pub fn location() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return Some(match std::env::var_os("CARGO_MANIFEST_DIR") {
-            Some(dir) if p.is_relative() => Path::new(&dir).join(p),
-            _ => p,
-        });
+/// The applied-for list of the crate at `dir`: the file [`ENV`] (or [`OLD_ENV`]) names,
+/// relative to `dir`, else `dir/dingscope.toml`.
+pub fn path_in(dir: &Path) -> PathBuf {
+    let named = [ENV, OLD_ENV]
+        .into_iter()
+        .find_map(|v| std::env::var_os(v).filter(|p| !p.is_empty()));
+    match named {
+        Some(p) => dir.join(p),
+        None => dir.join(FILE_NAME),
     }
-    std::env::var_os("CARGO_MANIFEST_DIR").map(|d| Path::new(&d).join(FILE_NAME))
 }
 
-/// The crate's declarations file, if it has one.
-pub fn load() -> Option<Arc<Declarations>> {
+/// Where the applied-for list of the crate being compiled is expected.
+pub fn location() -> Option<PathBuf> {
+    std::env::var_os("CARGO_MANIFEST_DIR").map(|d| path_in(Path::new(&d)))
+}
+
+/// The applied-for list of the crate being compiled, if it has one.
+pub fn load() -> Option<Arc<AppliedFile>> {
     load_from(location()?)
 }
 
-/// The declarations file at `path`, if there is one; read again only when it changes.
-pub fn load_from(path: PathBuf) -> Option<Arc<Declarations>> {
+/// The applied-for list at `path`, if there is one; read again only when it changes.
+pub fn load_from(path: PathBuf) -> Option<Arc<AppliedFile>> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let meta = std::fs::metadata(&path).ok()?;
     let stamp = (meta.modified().ok(), meta.len());
@@ -105,16 +123,16 @@ pub fn load_from(path: PathBuf) -> Option<Arc<Declarations>> {
     let shown = std::env::var_os("CARGO_MANIFEST_DIR")
         .and_then(|d| path.strip_prefix(d).ok().map(|p| p.display().to_string()))
         .unwrap_or_else(|| path.display().to_string());
-    let decls = Arc::new(Declarations {
+    let file = Arc::new(AppliedFile {
         path: path.clone(),
         shown,
         applied,
     });
-    cache.insert(path, (stamp.0, stamp.1, decls.clone()));
-    Some(decls)
+    cache.insert(path, (stamp.0, stamp.1, file.clone()));
+    Some(file)
 }
 
-/// Parses and checks a declarations file's text.
+/// Parses and checks an applied-for list's text.
 pub fn parse(text: &str) -> Result<Applied, String> {
     let file: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
     let a = file.applied;

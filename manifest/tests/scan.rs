@@ -111,7 +111,7 @@ fn least_privilege_resolution() {
     );
     assert_eq!(m.field_scope(), "Contact.User.mobile");
     assert_eq!(
-        m.rpc_scope_for(dingscope_build::attr::Auth::Delegated),
+        m.rpc_scope_for(dingscope_catalog::AuthType::Delegated),
         "Contact.User.Read"
     );
     assert_eq!(m.unused_applied(), Vec::<String>::new());

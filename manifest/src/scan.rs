@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use syn::{Attribute, ImplItem, Item, Meta, Stmt, TraitItem};
 
-use crate::attr::{self, Auth, Kind};
 use crate::cfg::Cfg;
-use crate::diag::Errors;
+use dingscope_catalog::{AuthType, Kind};
+use dingscope_syntax::attr;
+use dingscope_syntax::errors::Errors;
 
 /// One annotated function, as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub struct Declaration {
     /// Each requirement: its kind and alternatives (one code for a plain requirement).
     pub groups: Vec<(Kind, Vec<String>)>,
     /// The authorization type, if declared.
-    pub auth: Option<Auth>,
+    pub auth: Option<AuthType>,
 }
 
 /// What a scan found.

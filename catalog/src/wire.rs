@@ -10,7 +10,7 @@
 //! The layout (integers little-endian):
 //!
 //! ```text
-//! spec   := flags:u8 all:u64{MASK_WORDS} name file line:u32 groups:u8 group{groups}
+//! req    := flags:u8 all:u64{MASK_WORDS} name file line:u32 groups:u8 group{groups}
 //! pair   := word:u8 bits:u64        one word of a bit set over SCOPES
 //! name   := len:u8 utf8             the function's name, without its module
 //! file   := len:u16 utf8            as `file!()` gives it
@@ -27,6 +27,8 @@
 
 use std::fmt;
 
+use crate::{AuthType, Kind};
+
 /// Every code of the requirement is catalogued, so the masks decide alone.
 pub const EXACT: u8 = 1;
 /// Some group has alternatives.
@@ -40,6 +42,17 @@ pub const AUTH_DELEGATED: u8 = 1;
 /// See [`AUTH_DELEGATED`].
 pub const AUTH_APPLICATION: u8 = 2;
 
+/// The auth type as the flags write it: [`AUTH_DELEGATED`], [`AUTH_APPLICATION`], or 0
+/// when the declaration does not say.
+#[inline(always)]
+pub const fn auth_bits(auth: Option<AuthType>) -> u8 {
+    match auth {
+        None => 0,
+        Some(AuthType::Delegated) => AUTH_DELEGATED,
+        Some(AuthType::Application) => AUTH_APPLICATION,
+    }
+}
+
 /// The version of this layout.
 pub const FORMAT: u64 = 1;
 
@@ -52,8 +65,8 @@ pub const KEY: u64 = crate::FINGERPRINT ^ FORMAT.rotate_right(8);
 pub struct GroupInput<'a> {
     /// The alternatives; one code is a plain required code.
     pub codes: Vec<&'a str>,
-    /// A field code (`fieldScope`) rather than an rpc code.
-    pub field: bool,
+    /// rpc (`rpcScope`) or field (`fieldScope`) codes.
+    pub kind: Kind,
 }
 
 /// A requirement, for [`encode`].
@@ -67,21 +80,21 @@ pub struct Input<'a> {
     pub line: u32,
     /// Every group must be satisfied.
     pub groups: Vec<GroupInput<'a>>,
-    /// `AUTH_DELEGATED`, `AUTH_APPLICATION` or 0.
-    pub auth: u8,
+    /// The kind of grant required, if the declaration says.
+    pub auth: Option<AuthType>,
 }
 
 /// Why a requirement cannot be encoded or a byte string is not one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError(&'static str);
+pub struct WireError(&'static str);
 
-impl fmt::Display for SpecError {
+impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
     }
 }
 
-impl std::error::Error for SpecError {}
+impl std::error::Error for WireError {}
 
 fn push_pairs(out: &mut Vec<u8>, mask: &[u64; crate::MASK_WORDS]) {
     let words: Vec<(usize, u64)> = mask
@@ -97,8 +110,8 @@ fn push_pairs(out: &mut Vec<u8>, mask: &[u64; crate::MASK_WORDS]) {
     }
 }
 
-fn push_str8(out: &mut Vec<u8>, s: &str, what: &'static str) -> Result<(), SpecError> {
-    let len = u8::try_from(s.len()).map_err(|_| SpecError(what))?;
+fn push_str8(out: &mut Vec<u8>, s: &str, what: &'static str) -> Result<(), WireError> {
+    let len = u8::try_from(s.len()).map_err(|_| WireError(what))?;
     out.push(len);
     out.extend_from_slice(s.as_bytes());
     Ok(())
@@ -109,18 +122,15 @@ fn flag(on: bool, bit: u8) -> u8 {
 }
 
 /// The byte string for `input`: masks and flags computed from the catalog.
-pub fn encode(input: &Input<'_>) -> Result<Vec<u8>, SpecError> {
-    if input.auth > AUTH_APPLICATION {
-        return Err(SpecError("unknown auth type"));
-    }
+pub fn encode(input: &Input<'_>) -> Result<Vec<u8>, WireError> {
     let groups = u8::try_from(input.groups.len())
-        .map_err(|_| SpecError("more than 255 requirement groups"))?;
+        .map_err(|_| WireError("more than 255 requirement groups"))?;
     let (mut exact, mut any_of) = (true, false);
     let mut all = [0u64; crate::MASK_WORDS];
     let mut body = Vec::new();
     for g in &input.groups {
         if g.codes.is_empty() {
-            return Err(SpecError("a requirement group without codes"));
+            return Err(WireError("a requirement group without codes"));
         }
         let indices: Vec<Option<usize>> = g.codes.iter().map(|c| crate::index_of(c)).collect();
         let group_exact = indices.iter().all(Option::is_some);
@@ -133,14 +143,15 @@ pub fn encode(input: &Input<'_>) -> Result<Vec<u8>, SpecError> {
         } else {
             any_of = true;
         }
-        body.push(flag(group_exact, EXACT) | flag(g.field, FIELD));
+        body.push(flag(group_exact, EXACT) | flag(g.kind == Kind::Field, FIELD));
         push_pairs(&mut body, &mask);
-        body.push(u8::try_from(g.codes.len()).map_err(|_| SpecError("more than 255 codes"))?);
+        body.push(u8::try_from(g.codes.len()).map_err(|_| WireError("more than 255 codes"))?);
         for c in &g.codes {
             push_str8(&mut body, c, "a code longer than 255 bytes")?;
         }
     }
-    let mut out = vec![flag(exact, EXACT) | flag(any_of, ANY_OF) | (input.auth << AUTH_SHIFT)];
+    let mut out =
+        vec![flag(exact, EXACT) | flag(any_of, ANY_OF) | (auth_bits(input.auth) << AUTH_SHIFT)];
     for w in all {
         out.extend_from_slice(&w.to_le_bytes());
     }
@@ -150,7 +161,7 @@ pub fn encode(input: &Input<'_>) -> Result<Vec<u8>, SpecError> {
         "a function name longer than 255 bytes",
     )?;
     let file = u16::try_from(input.file.len())
-        .map_err(|_| SpecError("a file path longer than 65535 bytes"))?;
+        .map_err(|_| WireError("a file path longer than 65535 bytes"))?;
     out.extend_from_slice(&file.to_le_bytes());
     out.extend_from_slice(input.file.as_bytes());
     out.extend_from_slice(&input.line.to_le_bytes());
@@ -162,10 +173,10 @@ pub fn encode(input: &Input<'_>) -> Result<Vec<u8>, SpecError> {
 /// A bounds-checked reader.
 struct Reader<'a>(&'a [u8]);
 
-const TRUNCATED: SpecError = SpecError("truncated requirement");
+const TRUNCATED: WireError = WireError("truncated requirement");
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SpecError> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
         if n > self.0.len() {
             return Err(TRUNCATED);
         }
@@ -174,27 +185,27 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u8(&mut self) -> Result<u8, SpecError> {
+    fn u8(&mut self) -> Result<u8, WireError> {
         Ok(self.take(1)?[0])
     }
 
-    fn pairs(&mut self) -> Result<Pairs<'a>, SpecError> {
+    fn pairs(&mut self) -> Result<Pairs<'a>, WireError> {
         let n = self.u8()? as usize;
         let bytes = self.take(n * 9)?;
         if bytes.chunks(9).any(|p| p[0] as usize >= crate::MASK_WORDS) {
-            return Err(SpecError("a mask word beyond the catalog"));
+            return Err(WireError("a mask word beyond the catalog"));
         }
         Ok(Pairs(bytes))
     }
 
-    fn str(&mut self, len: usize) -> Result<&'a str, SpecError> {
-        std::str::from_utf8(self.take(len)?).map_err(|_| SpecError("text that is not UTF-8"))
+    fn str(&mut self, len: usize) -> Result<&'a str, WireError> {
+        std::str::from_utf8(self.take(len)?).map_err(|_| WireError("text that is not UTF-8"))
     }
 }
 
 /// A parsed requirement; borrows the byte string.
 #[derive(Debug, Clone, Copy)]
-pub struct Spec<'a> {
+pub struct Decoded<'a> {
     flags: u8,
     all: [u64; crate::MASK_WORDS],
     name: &'a str,
@@ -204,13 +215,13 @@ pub struct Spec<'a> {
     body: &'a [u8],
 }
 
-impl<'a> Spec<'a> {
+impl<'a> Decoded<'a> {
     /// Parses and checks the whole byte string.
-    pub fn parse(bytes: &'a [u8]) -> Result<Spec<'a>, SpecError> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Decoded<'a>, WireError> {
         let mut r = Reader(bytes);
         let flags = r.u8()?;
         if flags >> AUTH_SHIFT > AUTH_APPLICATION {
-            return Err(SpecError("unknown flags"));
+            return Err(WireError("unknown flags"));
         }
         let mut all = [0; crate::MASK_WORDS];
         for w in &mut all {
@@ -229,7 +240,7 @@ impl<'a> Spec<'a> {
         }) {
             g?;
         }
-        Ok(Spec {
+        Ok(Decoded {
             flags,
             all,
             name,
@@ -250,9 +261,13 @@ impl<'a> Spec<'a> {
         self.flags & ANY_OF != 0
     }
 
-    /// `AUTH_DELEGATED`, `AUTH_APPLICATION` or 0.
-    pub fn auth(&self) -> u8 {
-        self.flags >> AUTH_SHIFT
+    /// The kind of grant required, if the declaration says.
+    pub fn auth(&self) -> Option<AuthType> {
+        match self.flags >> AUTH_SHIFT {
+            AUTH_DELEGATED => Some(AuthType::Delegated),
+            AUTH_APPLICATION => Some(AuthType::Application),
+            _ => None,
+        }
     }
 
     /// The union of the single-code groups' masks.
@@ -276,7 +291,7 @@ impl<'a> Spec<'a> {
     }
 
     /// The groups, in declaration order.
-    pub fn groups(&self) -> impl Iterator<Item = GroupSpec<'a>> + 'a {
+    pub fn groups(&self) -> impl Iterator<Item = DecodedGroup<'a>> + 'a {
         Groups {
             left: self.groups,
             r: Reader(self.body),
@@ -285,23 +300,27 @@ impl<'a> Spec<'a> {
     }
 }
 
-/// One group of a [`Spec`].
+/// One group of a [`Decoded`].
 #[derive(Debug, Clone)]
-pub struct GroupSpec<'a> {
+pub struct DecodedGroup<'a> {
     flags: u8,
     mask: Pairs<'a>,
     codes: Codes<'a>,
 }
 
-impl<'a> GroupSpec<'a> {
+impl<'a> DecodedGroup<'a> {
     /// Every code is catalogued.
     pub fn exact(&self) -> bool {
         self.flags & EXACT != 0
     }
 
-    /// Field codes (`fieldScope`).
-    pub fn field(&self) -> bool {
-        self.flags & FIELD != 0
+    /// rpc (`rpcScope`) or field (`fieldScope`) codes.
+    pub fn kind(&self) -> Kind {
+        if self.flags & FIELD != 0 {
+            Kind::Field
+        } else {
+            Kind::Rpc
+        }
     }
 
     /// The catalogued codes' mask.
@@ -321,7 +340,7 @@ struct Groups<'a> {
 }
 
 impl<'a> Iterator for Groups<'a> {
-    type Item = Result<GroupSpec<'a>, SpecError>;
+    type Item = Result<DecodedGroup<'a>, WireError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 {
@@ -333,14 +352,14 @@ impl<'a> Iterator for Groups<'a> {
             let mask = self.r.pairs()?;
             let n = self.r.u8()?;
             if n == 0 {
-                return Err(SpecError("a requirement group without codes"));
+                return Err(WireError("a requirement group without codes"));
             }
             let start = self.r.0;
             for _ in 0..n {
                 let len = self.r.u8()? as usize;
                 self.r.str(len)?;
             }
-            Ok(GroupSpec {
+            Ok(DecodedGroup {
                 flags,
                 mask,
                 codes: Codes {
@@ -422,27 +441,27 @@ mod tests {
             groups: vec![
                 GroupInput {
                     codes: vec!["qyapi_hrm_read_user"],
-                    field: false,
+                    kind: Kind::Rpc,
                 },
                 GroupInput {
                     codes: vec!["Contact.User.Read", "Not.In.Catalog"],
-                    field: false,
+                    kind: Kind::Rpc,
                 },
                 GroupInput {
                     codes: vec!["Contact.User.mobile"],
-                    field: true,
+                    kind: Kind::Field,
                 },
             ],
-            auth: AUTH_APPLICATION,
+            auth: Some(AuthType::Application),
         }
     }
 
     #[test]
     fn round_trip() {
         let bytes = encode(&input()).unwrap();
-        let s = Spec::parse(&bytes).unwrap();
+        let s = Decoded::parse(&bytes).unwrap();
         assert_eq!((s.name(), s.file(), s.line()), ("list", "src/api.rs", 42));
-        assert_eq!(s.auth(), AUTH_APPLICATION);
+        assert_eq!(s.auth(), Some(AuthType::Application));
         assert!(!s.exact(), "one code is not catalogued");
         assert!(s.any_of());
         let groups: Vec<_> = s.groups().collect();
@@ -457,8 +476,8 @@ mod tests {
             ]
         );
         assert_eq!(
-            groups.iter().map(|g| g.field()).collect::<Vec<_>>(),
-            [false, false, true]
+            groups.iter().map(|g| g.kind()).collect::<Vec<_>>(),
+            [Kind::Rpc, Kind::Rpc, Kind::Field]
         );
         assert_eq!(
             groups.iter().map(|g| g.exact()).collect::<Vec<_>>(),
@@ -478,9 +497,9 @@ mod tests {
         let bytes = encode(&Input {
             groups: vec![GroupInput {
                 codes: vec!["qyapi_hrm_read_user"],
-                field: false,
+                kind: Kind::Rpc,
             }],
-            auth: 0,
+            auth: None,
             ..input()
         })
         .unwrap();
@@ -502,22 +521,19 @@ mod tests {
         let mut bad = input();
         bad.groups[0].codes.clear();
         assert!(encode(&bad).is_err());
-        let mut bad = input();
-        bad.auth = 3;
-        assert!(encode(&bad).is_err());
     }
 
     #[test]
     fn every_truncation_and_corruption_is_an_error_not_a_panic() {
         let bytes = encode(&input()).unwrap();
         for n in 0..bytes.len() {
-            assert!(Spec::parse(&bytes[..n]).is_err(), "{n} bytes parsed");
+            assert!(Decoded::parse(&bytes[..n]).is_err(), "{n} bytes parsed");
         }
         for i in 0..bytes.len() {
             for v in [0u8, 1, 9, 0x7f, 0xff] {
                 let mut b = bytes.clone();
                 b[i] = v;
-                if let Ok(s) = Spec::parse(&b) {
+                if let Ok(s) = Decoded::parse(&b) {
                     // Whatever parses is readable to the end.
                     for g in s.groups() {
                         assert!(g.codes().count() > 0);

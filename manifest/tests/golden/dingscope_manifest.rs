@@ -17,7 +17,7 @@ pub const RPC_SCOPE_DELEGATED: &str = "Contact.User.Read";
 #[doc = "`fieldScope` for delegated authorization (`type: 0`)."]
 #[allow(dead_code)]
 pub const FIELD_SCOPE_DELEGATED: &str = "Contact.User.mobile";
-/// Whether `rpcScope: ".default"` asks for exactly the application codes above (`None`: no declarations file).
+/// Whether `rpcScope: ".default"` asks for exactly the application codes above (`None`: no applied-for list).
 #[allow(dead_code)]
 pub const DEFAULT_IS_EXACT: ::core::option::Option<bool> = ::core::option::Option::Some(false);
 /// The application codes `dingscope.toml` applies for: what `rpcScope: ".default"` grants.

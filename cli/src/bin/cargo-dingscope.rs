@@ -4,5 +4,5 @@ fn main() {
     if args.first().is_some_and(|a| a == "dingscope") {
         args.remove(0);
     }
-    std::process::exit(dingscope_build::cli::main(args));
+    std::process::exit(dingscope_cli::main(args));
 }

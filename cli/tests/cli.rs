@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../manifest/tests/fixtures/sample")
 }
 
 fn run(args: &[&str]) -> Output {

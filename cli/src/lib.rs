@@ -1,4 +1,6 @@
-//! The `dingscope` command.
+//! The `dingscope` command: a crate's scope manifest, the drift check for CI, and
+//! DingTalk's permission catalog. `cargo install dingscope-cli` installs it, with
+//! `cargo-dingscope` so that `cargo dingscope` works too.
 //!
 //! ```text
 //! dingscope manifest [--crate DIR] [--features A,B] [--format text|json|ts|md|rust] [--out-dir DIR]
@@ -12,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::attr::Auth;
-use crate::{Cfg, Manifest, render_files};
+use dingscope_build::{Cfg, Manifest, render_files};
+use dingscope_catalog::{AuthType, Kind};
 
 const USAGE: &str = "usage:
   dingscope manifest [--crate DIR] [--features A,B] [--format text|json|ts|md|rust] [--out-dir DIR]
@@ -118,7 +120,8 @@ fn crate_name(dir: &Path) -> Result<String, String> {
 
 fn load(o: &Opts) -> Result<Manifest, String> {
     let krate = crate_name(&o.krate)?;
-    crate::load(&o.krate, &krate, &Cfg::host(o.features.clone())).map_err(|e| e.to_string())
+    dingscope_build::load(&o.krate, &krate, &Cfg::host(o.features.clone()))
+        .map_err(|e| e.to_string())
 }
 
 fn manifest(o: &Opts) -> Result<i32, String> {
@@ -129,7 +132,7 @@ fn manifest(o: &Opts) -> Result<i32, String> {
     if let Some(dir) = &o.out_dir {
         for (name, content) in render_files(&m) {
             let path = dir.join(name);
-            let written = crate::write_if_changed(&path, &content)
+            let written = dingscope_build::write_if_changed(&path, &content)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             println!(
                 "{} {}",
@@ -173,8 +176,8 @@ fn text(m: &Manifest) -> String {
         m.field_scope()
     ));
     for (label, a) in [
-        ("application (type 1)", Auth::Application),
-        ("delegated (type 0)", Auth::Delegated),
+        ("application (type 1)", AuthType::Application),
+        ("delegated (type 0)", AuthType::Delegated),
     ] {
         let (r, f) = (m.rpc_scope_for(a), m.field_scope_for(a));
         if !r.is_empty() || !f.is_empty() {
@@ -211,7 +214,7 @@ fn check(o: &Opts) -> Result<i32, String> {
     if m.applied.is_none() {
         lines.push(format!(
             "note: no {} in {}; only the files are checked",
-            crate::decls::FILE_NAME,
+            dingscope_syntax::applied::FILE_NAME,
             o.krate.display()
         ));
     }
@@ -297,9 +300,7 @@ fn explain(o: &Opts) -> Result<i32, String> {
         }
         return Ok(1);
     };
-    let endpoints: Vec<(&str, String, &str)> = dingscope_catalog::ENDPOINTS
-        .iter()
-        .filter(|e| e.scopes.contains(&info.code))
+    let endpoints: Vec<(&str, String, &str)> = dingscope_catalog::endpoints_needing(info.code)
         .map(|e| {
             (
                 e.method.as_str(),
@@ -307,16 +308,10 @@ fn explain(o: &Opts) -> Result<i32, String> {
                 e.title,
             )
         })
-        .chain(
-            dingscope_catalog::EXTRA_ENDPOINTS
-                .iter()
-                .filter(|(_, _, cs)| cs.contains(&info.code))
-                .map(|(m, p, _)| (m.as_str(), p.to_string(), "")),
-        )
         .collect();
     let kind = match info.kind {
-        dingscope_catalog::Kind::Rpc => "rpc (rpcScope)",
-        dingscope_catalog::Kind::Field => "field (fieldScope)",
+        Kind::Rpc => "rpc (rpcScope)",
+        Kind::Field => "field (fieldScope)",
     };
     if o.json {
         println!(

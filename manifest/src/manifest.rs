@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::attr::{Auth, Kind};
-use crate::decls::Applied;
 use crate::scan::{Declaration, Scan};
+use dingscope_catalog::{AuthType, Kind};
+use dingscope_syntax::applied::Applied;
 
 /// The version of the JSON schema (`docs/manifest-schema.md`).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,7 +34,7 @@ pub struct CodeUse {
     /// rpc or field.
     pub kind: Kind,
     /// Application (type 1) or delegated (type 0).
-    pub auth: Auth,
+    pub auth: AuthType,
     /// Functions that need it (or list it among alternatives): name, file, line.
     pub functions: Vec<(String, String, usize)>,
 }
@@ -50,15 +50,17 @@ pub struct Manifest {
     pub codes: Vec<CodeUse>,
     /// How each any-of requirement was resolved.
     pub resolutions: Vec<Resolution>,
-    /// The declarations file, if the crate has one.
+    /// The applied-for list, if the crate has one.
     pub applied: Option<Applied>,
 }
 
-fn auth_of(decl: Option<Auth>, code: &str, applied: Option<&Applied>) -> Auth {
+fn auth_of(decl: Option<AuthType>, code: &str, applied: Option<&Applied>) -> AuthType {
     match decl {
         Some(a) => a,
-        None if applied.is_some_and(|a| a.delegated.iter().any(|c| c == code)) => Auth::Delegated,
-        None => Auth::Application,
+        None if applied.is_some_and(|a| a.delegated.iter().any(|c| c == code)) => {
+            AuthType::Delegated
+        }
+        None => AuthType::Application,
     }
 }
 
@@ -66,14 +68,14 @@ impl Manifest {
     /// Resolves a scan. Any-of requirements take a code that is already required if they
     /// can; the rest take the smallest set of codes covering them all (exhaustively for up
     /// to 16 candidate codes, greedily beyond), preferring earlier alternatives. With a
-    /// declarations file, only applied-for alternatives are candidates.
+    /// applied-for list, only applied-for alternatives are candidates.
     pub fn new(krate: &str, scan: Scan, applied: Option<Applied>) -> Manifest {
-        let mut uses: BTreeMap<(String, Auth), CodeUse> = BTreeMap::new();
+        let mut uses: BTreeMap<(String, AuthType), CodeUse> = BTreeMap::new();
         fn add(
-            uses: &mut BTreeMap<(String, Auth), CodeUse>,
+            uses: &mut BTreeMap<(String, AuthType), CodeUse>,
             code: &str,
             kind: Kind,
-            auth: Auth,
+            auth: AuthType,
             d: &Declaration,
         ) {
             let u = uses
@@ -168,7 +170,7 @@ impl Manifest {
         }
     }
 
-    fn scope(&self, kind: Kind, auth: Option<Auth>) -> String {
+    fn scope(&self, kind: Kind, auth: Option<AuthType>) -> String {
         let set: BTreeSet<&str> = self
             .codes
             .iter()
@@ -189,16 +191,16 @@ impl Manifest {
     }
 
     /// `rpcScope` for one authorization type.
-    pub fn rpc_scope_for(&self, auth: Auth) -> String {
+    pub fn rpc_scope_for(&self, auth: AuthType) -> String {
         self.scope(Kind::Rpc, Some(auth))
     }
 
     /// `fieldScope` for one authorization type.
-    pub fn field_scope_for(&self, auth: Auth) -> String {
+    pub fn field_scope_for(&self, auth: AuthType) -> String {
         self.scope(Kind::Field, Some(auth))
     }
 
-    /// Codes the crate asks for that the declarations file lacks.
+    /// Codes the crate asks for that the applied-for list lacks.
     pub fn not_applied(&self) -> Vec<String> {
         let Some(a) = &self.applied else {
             return Vec::new();
@@ -212,7 +214,7 @@ impl Manifest {
             .collect()
     }
 
-    /// Codes the declarations file applies for that no function uses, not even as an
+    /// Codes the applied-for list applies for that no function uses, not even as an
     /// alternative: `.default` would ask for them too.
     pub fn unused_applied(&self) -> Vec<String> {
         let Some(a) = &self.applied else {
@@ -247,7 +249,7 @@ impl Manifest {
         let wanted: BTreeSet<&str> = self
             .codes
             .iter()
-            .filter(|c| c.kind == Kind::Rpc && c.auth == Auth::Application)
+            .filter(|c| c.kind == Kind::Rpc && c.auth == AuthType::Application)
             .map(|c| c.code.as_str())
             .collect();
         Some(applied == wanted)
@@ -255,18 +257,14 @@ impl Manifest {
 
     /// The manifest as JSON (`docs/manifest-schema.md`).
     pub fn to_json(&self) -> String {
-        let auth = |a: Auth| match a {
-            Auth::Application => "application",
-            Auth::Delegated => "delegated",
-        };
         let codes: Vec<Value> = self
             .codes
             .iter()
             .map(|c| {
                 json!({
                     "code": c.code,
-                    "kind": match c.kind { Kind::Rpc => "rpc", Kind::Field => "field" },
-                    "authType": auth(c.auth),
+                    "kind": c.kind.as_str(),
+                    "authType": c.auth.as_str(),
                     "name": dingscope_catalog::lookup(&c.code).map(|i| i.name),
                     "functions": c.functions.iter().map(|(f, file, line)| json!({"function": f, "file": file, "line": line})).collect::<Vec<_>>(),
                 })
@@ -277,9 +275,9 @@ impl Manifest {
                 "function": d.function,
                 "file": d.file,
                 "line": d.line,
-                "authType": d.auth.map(auth),
+                "authType": d.auth.map(AuthType::as_str),
                 "requires": d.groups.iter().map(|(k, cs)| json!({
-                    "kind": match k { Kind::Rpc => "rpc", Kind::Field => "field" },
+                    "kind": k.as_str(),
                     "anyOf": cs,
                 })).collect::<Vec<_>>(),
             })
@@ -290,8 +288,8 @@ impl Manifest {
             "rpcScope": self.rpc_scope(),
             "fieldScope": self.field_scope(),
             "byAuthType": {
-                "application": {"type": 1, "rpcScope": self.rpc_scope_for(Auth::Application), "fieldScope": self.field_scope_for(Auth::Application)},
-                "delegated": {"type": 0, "rpcScope": self.rpc_scope_for(Auth::Delegated), "fieldScope": self.field_scope_for(Auth::Delegated)},
+                "application": {"type": 1, "rpcScope": self.rpc_scope_for(AuthType::Application), "fieldScope": self.field_scope_for(AuthType::Application)},
+                "delegated": {"type": 0, "rpcScope": self.rpc_scope_for(AuthType::Delegated), "fieldScope": self.field_scope_for(AuthType::Delegated)},
             },
             "codes": codes,
             "resolutions": self.resolutions.iter().map(|r| json!({
@@ -326,8 +324,8 @@ impl Manifest {
         let _ = writeln!(s, "export const rpcScope = {:?};", self.rpc_scope());
         let _ = writeln!(s, "export const fieldScope = {:?};", self.field_scope());
         for (name, a, ty) in [
-            ("application", Auth::Application, 1),
-            ("delegated", Auth::Delegated, 0),
+            ("application", AuthType::Application, 1),
+            ("delegated", AuthType::Delegated, 0),
         ] {
             let _ = writeln!(
                 s,
@@ -361,14 +359,8 @@ impl Manifest {
                 "| `{}` | {} | {} | {} | {} |",
                 c.code,
                 name.replace('|', "\\|"),
-                match c.kind {
-                    Kind::Rpc => "rpc",
-                    Kind::Field => "field",
-                },
-                match c.auth {
-                    Auth::Application => "application (type 1)",
-                    Auth::Delegated => "delegated (type 0)",
-                },
+                c.kind.as_str(),
+                format_args!("{} (type {})", c.auth, c.auth.open_auth_type()),
                 funcs.join("<br>")
             );
         }
@@ -416,22 +408,22 @@ impl Manifest {
             (
                 "RPC_SCOPE_APPLICATION",
                 "`rpcScope` for application authorization (`type: 1`).",
-                self.rpc_scope_for(Auth::Application),
+                self.rpc_scope_for(AuthType::Application),
             ),
             (
                 "FIELD_SCOPE_APPLICATION",
                 "`fieldScope` for application authorization (`type: 1`).",
-                self.field_scope_for(Auth::Application),
+                self.field_scope_for(AuthType::Application),
             ),
             (
                 "RPC_SCOPE_DELEGATED",
                 "`rpcScope` for delegated authorization (`type: 0`).",
-                self.rpc_scope_for(Auth::Delegated),
+                self.rpc_scope_for(AuthType::Delegated),
             ),
             (
                 "FIELD_SCOPE_DELEGATED",
                 "`fieldScope` for delegated authorization (`type: 0`).",
-                self.field_scope_for(Auth::Delegated),
+                self.field_scope_for(AuthType::Delegated),
             ),
         ];
         for (name, doc, value) in consts {
@@ -442,7 +434,7 @@ impl Manifest {
         }
         let _ = writeln!(
             s,
-            "/// Whether `rpcScope: \".default\"` asks for exactly the application codes above (`None`: no declarations file).\n#[allow(dead_code)]\npub const DEFAULT_IS_EXACT: ::core::option::Option<bool> = ::core::option::Option::{};",
+            "/// Whether `rpcScope: \".default\"` asks for exactly the application codes above (`None`: no applied-for list).\n#[allow(dead_code)]\npub const DEFAULT_IS_EXACT: ::core::option::Option<bool> = ::core::option::Option::{};",
             match self.default_is_exact() {
                 Some(b) => format!("Some({b})"),
                 None => "None".into(),
@@ -501,16 +493,10 @@ impl Manifest {
                 .collect();
             let _ = writeln!(
                 s,
-                "    ::dingscope::manifest::CodeUse {{ code: {:?}, kind: ::dingscope::Kind::{}, auth: ::dingscope::AuthType::{}, functions: &[{}] }},",
+                "    ::dingscope::manifest::CodeUse {{ code: {:?}, kind: ::dingscope::Kind::{:?}, auth: ::dingscope::AuthType::{:?}, functions: &[{}] }},",
                 c.code,
-                match c.kind {
-                    Kind::Rpc => "Rpc",
-                    Kind::Field => "Field",
-                },
-                match c.auth {
-                    Auth::Application => "Application",
-                    Auth::Delegated => "Delegated",
-                },
+                c.kind,
+                c.auth,
                 funcs.join(", ")
             );
         }

@@ -1,0 +1,135 @@
+//! The ambient state: which grant the annotated functions on this thread check against,
+//! and which annotated function is running.
+//!
+//! Like a `tracing` span, a grant is *entered* for the length of a closure
+//! ([`Grant::run`](crate::Grant::run)) or of each poll of a future
+//! ([`WithGrantExt::with_grant`](crate::WithGrantExt::with_grant)). Entering nests: the
+//! innermost grant wins, and the outer one is back when the inner ends, even on panic. A
+//! task spawned inside does not inherit the grant by itself: pass it on with
+//! [`WithGrantExt::with_current_grant`](crate::WithGrantExt::with_current_grant).
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::ptr;
+
+use crate::callsite::Callsite;
+use crate::granted::Granted;
+use crate::requirement::Requirement;
+
+/// What this thread is running under: one thread-local, so entering a task's state
+/// costs one lookup.
+#[repr(C)]
+struct State {
+    /// The entered grant.
+    grant: Cell<*const Granted>,
+    /// The innermost annotated function running.
+    running: Cell<Option<Callsite>>,
+}
+
+thread_local! {
+    static STATE: State = const {
+        State {
+            grant: Cell::new(ptr::null()),
+            running: Cell::new(None),
+        }
+    };
+}
+
+/// The requirement of the innermost annotated function now running, if any: the client
+/// compares DingTalk's denials with it.
+pub fn current_requirement() -> Option<&'static Requirement> {
+    STATE.with(|s| s.running.get()).map(Callsite::requirement)
+}
+
+/// The mark that an annotated function is running ([`mark`]), until dropped. An annotated
+/// function takes one once its check has passed and holds it for its whole body; in an
+/// `async fn` it lives across awaits, and [`WithGrant`](crate::WithGrant) keeps each
+/// task's marker to itself by saving and restoring it around every poll.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Running {
+    prev: Option<Callsite>,
+}
+
+/// Marks `site` as the running function.
+#[cfg_attr(debug_assertions, inline(never))]
+#[cfg_attr(not(debug_assertions), inline)]
+pub(crate) fn mark(site: Callsite) -> Running {
+    Running {
+        prev: STATE.with(|s| s.running.replace(Some(site))),
+    }
+}
+
+impl Drop for Running {
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline)]
+    fn drop(&mut self) {
+        STATE.with(|s| s.running.set(self.prev));
+    }
+}
+
+/// A grant entered for the length of `'a`; restores the previous one when dropped.
+pub(crate) struct Entered<'a> {
+    prev: *const Granted,
+    grant: PhantomData<&'a Granted>,
+}
+
+/// Enters `grant` until the returned guard drops; the borrow keeps the grant alive for
+/// as long as it is entered.
+pub(crate) fn enter(grant: &Granted) -> Entered<'_> {
+    Entered {
+        prev: STATE.with(|s| s.grant.replace(grant)),
+        grant: PhantomData,
+    }
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        STATE.with(|s| s.grant.set(self.prev));
+    }
+}
+
+/// A task's state entered for one poll: restores the thread's on drop (also on panic),
+/// keeping the task's running-function marker in `slot` for its next poll.
+pub(crate) struct TaskEntered<'a> {
+    prev: (*const Granted, Option<Callsite>),
+    slot: &'a mut Option<Callsite>,
+}
+
+/// Enters a task's grant (or its absence) and its running-function marker for one poll.
+pub(crate) fn enter_task<'a>(
+    grant: Option<&'a Granted>,
+    slot: &'a mut Option<Callsite>,
+) -> TaskEntered<'a> {
+    let grant = grant.map_or(ptr::null(), |g| g as *const Granted);
+    TaskEntered {
+        prev: STATE.with(|s| (s.grant.replace(grant), s.running.replace(*slot))),
+        slot,
+    }
+}
+
+impl Drop for TaskEntered<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        STATE.with(|s| {
+            *self.slot = s.running.replace(self.prev.1);
+            s.grant.set(self.prev.0);
+        });
+    }
+}
+
+/// Calls `f` with a reference to the ambient grant, or `None` outside any.
+#[inline(always)]
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Granted>) -> R) -> R {
+    let p = STATE.with(|s| s.grant.get());
+    // SAFETY: a non-null pointer was stored by `enter` or `enter_task` from a borrow that
+    // outlives their guard, which restores the previous value when dropped; this
+    // reference does not outlive this call, which runs inside that scope on this thread.
+    f(unsafe { p.as_ref() })
+}
+
+/// The ambient grant's pointer, null outside any; see [`with_current`] for why a
+/// non-null one is live.
+pub(crate) fn current_ptr() -> *const Granted {
+    STATE.with(|s| s.grant.get())
+}

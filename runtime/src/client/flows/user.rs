@@ -1,0 +1,96 @@
+//! A user's tokens: `POST /v1.0/oauth2/userAccessToken`, first with openAuth's one-time
+//! `authCode`, then with the refresh token, which rotates at every use.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::super::keys;
+use super::super::principal::{Principal, Who};
+use super::{DingTalk, Fetched, token_call};
+use crate::{Error, Secret};
+
+/// How long DingTalk keeps a refresh token (30 days).
+const REFRESH_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
+impl DingTalk {
+    /// A new access token for the user `who`, with the refresh token in the store.
+    pub(super) async fn refresh_user_token(&self, who: &Who) -> Result<Fetched, Error> {
+        let key = keys::refresh(self.client_id(), who);
+        let Some(refresh) = self.inner.store.get(&key).await.map_err(Error::Store)? else {
+            let user = match who {
+                Who::User { user, .. } => user.as_str(),
+                Who::Corp(corp) => corp.as_str(),
+            };
+            return Err(Error::Config(format!(
+                "no user token for {user}: exchange the openAuth authCode with `exchange_code` first"
+            )));
+        };
+        self.user_token_call(who, "refresh_token", "refreshToken", &Secret::new(refresh))
+            .await
+    }
+
+    async fn user_token_call(
+        &self,
+        who: &Who,
+        grant_type: &str,
+        field: &str,
+        value: &Secret,
+    ) -> Result<Fetched, Error> {
+        #[derive(Deserialize)]
+        struct UserToken {
+            #[serde(rename = "accessToken")]
+            access_token: String,
+            #[serde(rename = "refreshToken")]
+            refresh_token: String,
+            #[serde(rename = "expireIn")]
+            expire_in: i64,
+        }
+        let body = serde_json::json!({
+            "clientId": self.client_id(),
+            "clientSecret": self.inner.app.secret().expose(),
+            "grantType": grant_type,
+            field: value.expose(),
+        });
+        let t: UserToken = token_call(self, "/v1.0/oauth2/userAccessToken", body).await?;
+        // Refresh tokens rotate: keep the new one.
+        self.inner
+            .store
+            .set(
+                &keys::refresh(self.client_id(), who),
+                t.refresh_token,
+                Some(REFRESH_LIFETIME),
+            )
+            .await
+            .map_err(Error::Store)?;
+        Ok(Fetched {
+            token: Secret::new(t.access_token),
+            expire_in: t.expire_in,
+        })
+    }
+}
+
+impl Principal {
+    /// Exchanges openAuth's one-time `authCode` (delegated, type 0) for this user's tokens.
+    pub async fn exchange_code(&self, auth_code: Secret) -> Result<(), Error> {
+        if !matches!(self.who, Who::User { .. }) {
+            return Err(Error::Config(
+                "authCode exchange is for a user: use `DingTalk::user`".into(),
+            ));
+        }
+        let fetched = self
+            .dt
+            .user_token_call(&self.who, "authorization_code", "code", &auth_code)
+            .await?;
+        // Seed the cache with the fresh access token.
+        let store = self.dt.inner.store.clone();
+        self.dt
+            .inner
+            .tokens
+            .get(&self.token_id, &*store, || async {
+                Ok::<_, Error>(fetched)
+            })
+            .await?;
+        Ok(())
+    }
+}

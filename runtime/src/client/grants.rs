@@ -1,0 +1,191 @@
+//! Grants: what each corp and user has granted the app, as far as it knows. Learned from
+//! openAuth answers, the user grant query, configuration and DingTalk's denials, and kept
+//! in the store beside the tokens.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::principal::{Principal, Who};
+use super::{DingTalk, keys};
+use crate::{AuthType, Error, Grant, OpenAuthRequest, OpenAuthStatus, Scope};
+
+/// How long a grant read from the store is trusted before it is read again, so that
+/// instances sharing a store see each other's updates.
+const GRANT_TTL: Duration = Duration::from_secs(30);
+
+/// This process's copies of grants, by store key, with the time each was read.
+#[derive(Default)]
+pub(crate) struct GrantCache(RwLock<HashMap<String, (Grant, Instant)>>);
+
+impl GrantCache {
+    /// The copy of `key`, if it is younger than `max_age`.
+    fn get(&self, key: &str, max_age: Option<Duration>) -> Option<Grant> {
+        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let (g, at) = map.get(key)?;
+        max_age
+            .is_none_or(|age| at.elapsed() < age)
+            .then(|| g.clone())
+    }
+
+    fn put(&self, key: String, g: Grant) {
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, (g, Instant::now()));
+    }
+}
+
+impl DingTalk {
+    pub(crate) async fn grant_of(&self, p: &Who) -> Result<Grant, Error> {
+        let key = keys::grant(self.client_id(), p);
+        if let Some(g) = self.inner.grants.get(&key, Some(GRANT_TTL)) {
+            return Ok(g);
+        }
+        let stored = match self.inner.store.get(&key).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Keep working from this process's copy, however old.
+                if let Some(g) = self.inner.grants.get(&key, None) {
+                    tracing::error!(error = %e, "grant store unavailable; using this process's copy");
+                    return Ok(g);
+                }
+                return Err(Error::Store(e));
+            }
+        };
+        let codes: Vec<String> = stored
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default();
+        let g = Grant::new(p.auth_type(), codes);
+        self.inner.grants.put(key, g.clone());
+        Ok(g)
+    }
+
+    pub(crate) async fn set_grant(&self, p: &Who, g: Grant) -> Result<Grant, Error> {
+        let key = keys::grant(self.client_id(), p);
+        let codes: Vec<&str> = g.codes().collect();
+        let json = serde_json::to_string(&codes).map_err(Error::Encode)?;
+        self.inner.grants.put(key.clone(), g.clone());
+        if let Err(e) = self.inner.store.set(&key, json, None).await {
+            tracing::error!(error = %e, "could not store a grant; keeping it in this process");
+        }
+        Ok(g)
+    }
+
+    /// The grant that openAuth answering `status` to `requested` leaves.
+    fn after_open_auth(
+        &self,
+        current: &Grant,
+        requested: &OpenAuthRequest,
+        status: OpenAuthStatus,
+    ) -> Grant {
+        if status != OpenAuthStatus::Ok {
+            return current.clone();
+        }
+        let mut codes: Vec<String> = Vec::new();
+        for list in [&requested.rpc_scope, &requested.field_scope] {
+            for c in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                if c == ".default" {
+                    codes.extend(self.inner.applied.iter().cloned());
+                } else {
+                    codes.push(c.to_owned());
+                }
+            }
+        }
+        current.with(codes)
+    }
+}
+
+impl Principal {
+    /// What is granted, as far as the app knows: from openAuth answers, the user grant
+    /// query, configuration, and server denials.
+    pub async fn grant(&self) -> Result<Grant, Error> {
+        self.dt.grant_of(&self.who).await
+    }
+
+    /// Replaces the known grant (from configuration, say).
+    pub async fn set_grant<I: IntoIterator<Item = S>, S: AsRef<str>>(
+        &self,
+        codes: I,
+    ) -> Result<Grant, Error> {
+        self.dt
+            .set_grant(&self.who, Grant::new(self.auth_type(), codes))
+            .await
+    }
+
+    /// Records what openAuth answered to `requested`: `ok` adds the codes (`.default`
+    /// meaning every applied-for application code); other answers change nothing.
+    pub async fn record_open_auth(
+        &self,
+        requested: &OpenAuthRequest,
+        status: OpenAuthStatus,
+    ) -> Result<Grant, Error> {
+        if requested.auth_type != self.auth_type() {
+            return Err(Error::Config(format!(
+                "an openAuth answer of type {} cannot change a {} grant",
+                requested.auth_type.open_auth_type(),
+                self.auth_type()
+            )));
+        }
+        let current = self.grant().await?;
+        let next = self.dt.after_open_auth(&current, requested, status);
+        self.dt.set_grant(&self.who, next).await
+    }
+
+    /// The openAuth parameters asking for whatever of `codes` is not granted yet. A string
+    /// that is not a permission code is an [`Error::InvalidScope`].
+    pub async fn open_auth_for<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a str>,
+    ) -> Result<OpenAuthRequest, Error> {
+        let g = self.grant().await?;
+        let mut missing: Vec<Scope> = Vec::new();
+        for c in codes {
+            let scope = Scope::parse(c)?;
+            if !g.contains(c) {
+                missing.push(scope);
+            }
+        }
+        Ok(OpenAuthRequest::for_codes(self.auth_type(), &missing))
+    }
+
+    /// Reads the user's grant from `GET /v1.0/oauth2/authRules/user` and keeps it.
+    pub async fn refresh_user_grant(&self) -> Result<Grant, Error> {
+        #[derive(Deserialize)]
+        struct Rules {
+            result: Vec<Rule>,
+        }
+        #[derive(Deserialize)]
+        struct Rule {
+            resource: String,
+            #[serde(rename = "authItems", default)]
+            auth_items: Vec<String>,
+        }
+        if self.auth_type() != AuthType::Delegated {
+            return Err(Error::Config(
+                "the user grant query is for delegated (user) tokens".into(),
+            ));
+        }
+        // This call learns the grant, so it cannot be checked against it first.
+        let rules: Rules = self
+            .get("/v1.0/oauth2/authRules/user")
+            .without_precheck()
+            .send()
+            .await?;
+        let mut codes: Vec<String> = Vec::new();
+        for r in rules.result {
+            for item in r.auth_items {
+                if r.resource == "rpc_auth" {
+                    codes.push(item);
+                } else {
+                    codes.push(format!("{}.{item}", r.resource));
+                }
+            }
+        }
+        self.dt
+            .set_grant(&self.who, Grant::new(AuthType::Delegated, codes))
+            .await
+    }
+}

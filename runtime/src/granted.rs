@@ -1,0 +1,24 @@
+//! The codes a grant holds, as the check reads them: catalogued codes as bits, the others
+//! as sorted text.
+
+use crate::mask::Mask;
+use crate::scope::AuthType;
+
+/// What one [`Grant`](crate::Grant) holds, behind its reference count. The ambient state
+/// points at one of these while a grant is entered.
+pub(crate) struct Granted {
+    pub(crate) auth: AuthType,
+    pub(crate) mask: Mask,
+    /// Codes outside the catalog, sorted and de-duplicated.
+    pub(crate) extra: Box<[Box<str>]>,
+}
+
+impl Granted {
+    /// Whether `code` is granted.
+    pub(crate) fn contains(&self, code: &str) -> bool {
+        match dingscope_catalog::index_of(code) {
+            Some(i) => self.mask.contains(i),
+            None => self.extra.binary_search_by(|c| (**c).cmp(code)).is_ok(),
+        }
+    }
+}
