@@ -71,56 +71,19 @@ pub async fn my_profile(user: &Principal) -> Result<serde_json::Value, Error> {
     user.get("/v1.0/contact/users/me").send().await
 }
 
-/// Prints `tracing` events at or above the level `RUST_LOG` names (`trace`, `debug`,
-/// `info`, `warn`, `error`) to stderr; nothing without it.
+/// Prints `tracing` events to stderr, filtered as `RUST_LOG` says (`debug`,
+/// `dingscope=trace`, ...); nothing without it.
 pub fn init_logging() {
-    use tracing::field::{Field, Visit};
-    use tracing::{Level, Metadata, span};
-
-    struct Stderr(Level);
-    struct Line(String);
-    impl Visit for Line {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.push_str(&format!(" {}={value:?}", field.name()));
-        }
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
     }
-    impl tracing::Subscriber for Stderr {
-        fn enabled(&self, m: &Metadata<'_>) -> bool {
-            *m.level() <= self.0
-        }
-        fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-            span::Id::from_u64(1)
-        }
-        fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-        fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-        fn event(&self, e: &tracing::Event<'_>) {
-            let mut line = Line(format!(
-                "{} {}",
-                e.metadata().level(),
-                e.metadata().target()
-            ));
-            e.record(&mut line);
-            eprintln!("{}", line.0);
-        }
-        fn enter(&self, _: &span::Id) {}
-        fn exit(&self, _: &span::Id) {}
-    }
-    let level = match std::env::var("RUST_LOG")
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "trace" => Level::TRACE,
-        "debug" => Level::DEBUG,
-        "info" => Level::INFO,
-        "warn" => Level::WARN,
-        "error" => Level::ERROR,
-        _ => return,
-    };
-    let _ = tracing::subscriber::set_global_default(Stderr(level));
 }
 
 /// The ISV app the examples run as.
+#[derive(Debug)]
 pub struct Setup {
     /// The client.
     pub dt: DingTalk,

@@ -125,7 +125,6 @@ fn fault_answer(state: &mut State, fault: Fault, old_api: bool) -> Answer {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn route(
     state: &mut State,
     method: &str,

@@ -116,7 +116,7 @@ pub(crate) struct Suite {
 }
 
 impl State {
-    pub fn new() -> State {
+    pub(crate) fn new() -> State {
         State {
             expire_in: 7200,
             dismissed: (1..=120).map(|i| format!("user{i:03}")).collect(),
@@ -124,7 +124,7 @@ impl State {
         }
     }
 
-    pub fn next_id(&mut self, prefix: &str) -> String {
+    pub(crate) fn next_id(&mut self, prefix: &str) -> String {
         self.counter += 1;
         format!(
             "{prefix}{:08x}{:04}",
@@ -134,7 +134,7 @@ impl State {
     }
 
     /// Takes the first queued fault that applies to this request.
-    pub fn take_fault(&mut self, is_token: bool) -> Option<Fault> {
+    pub(crate) fn take_fault(&mut self, is_token: bool) -> Option<Fault> {
         let i = self.faults.iter().position(|(t, f)| {
             let token_only = matches!(f, Fault::ExpireIn(_) | Fault::RejectCredentials);
             match t {

@@ -11,6 +11,7 @@ use crate::requirement::Requirement;
 
 /// One annotated function, as compiled: collected at run time by `dingscope::registry`.
 #[cfg(feature = "registry")]
+#[derive(Debug)]
 pub struct Registered {
     /// Its requirement, encoded by the macro.
     pub spec: &'static [u8],

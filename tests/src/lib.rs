@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A `redis-server` on 127.0.0.1, started for one test and stopped when dropped.
+#[derive(Debug)]
 pub struct RedisServer {
     child: Option<Child>,
     port: u16,

@@ -211,7 +211,6 @@ impl Api {
         Ok(self.0)
     }
     #[requires_scope("qyapi_hrm_read_user")]
-    #[allow(clippy::boxed_local)] // the receiver kind under test
     fn boxed(self: Box<Self>) -> Result<u32, dingscope::Error> {
         Ok(self.0)
     }
