@@ -81,7 +81,7 @@ for c in $crates; do
       done | median)
   secs[$c]=$t
 done
-(cd "$root" && cargo build -q -p dingscope-build --bin dingscope)
+(cd "$root" && cargo build -q -p dingscope-cli --bin dingscope)
 scan=$(for _ in 1 2 3 4 5; do
          s=$(date +%s.%N); "$CARGO_TARGET_DIR/debug/dingscope" manifest --crate "$work/annotated" --format rust > /dev/null; e=$(date +%s.%N); echo "$e - $s" | bc
        done | median)

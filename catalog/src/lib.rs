@@ -288,7 +288,7 @@ mod tests {
     fn tables_have_the_documented_sizes() {
         assert_eq!(SCOPES.len(), 261);
         assert_eq!(ENDPOINTS.len(), 1148);
-        assert_eq!(EXTRA_ENDPOINTS.len(), 3);
+        assert_eq!(EXTRA_ENDPOINTS.len(), 2);
     }
 
     #[test]

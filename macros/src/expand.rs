@@ -275,6 +275,18 @@ mod tests {
         assert!(out.find("Lists them").unwrap() < out.find("Required DingTalk").unwrap());
     }
 
+    /// The macro finds an endpoint by the same lookup as the runtime, extra endpoints
+    /// included: the old API's dismission list needs `qyapi_hrm_read_user`.
+    #[test]
+    fn the_endpoint_check_knows_the_extra_endpoints() {
+        let item = r#"async fn old(c: &C) -> Result<(), dingscope::Error> { c.post("/topapi/smartwork/hrm/employee/querydimission").await }"#;
+        let out = expand_str(r#""Contact.User.Read""#, item);
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("qyapi_hrm_read_user"), "{out}");
+        let out = expand_str(r#""qyapi_hrm_read_user""#, item);
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
     #[test]
     fn errors_keep_the_item() {
         let out = expand_str(

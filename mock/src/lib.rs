@@ -2,7 +2,7 @@
 //!
 //! It serves the token endpoints (internal app, ISV corp, unified, user, and the old
 //! `/gettoken`), the HRM dismission APIs (new and old), `/v1.0/contact/users/me` and
-//! `/v1.0/oauth2/authRules/user`, in the shapes `shared/dingtalk/README.md` documents. Every
+//! `/v1.0/oauth2/authRules/user`, in the shapes DingTalk documents. Every
 //! API checks the token's grant against its permission code from DingTalk's endpoint
 //! catalog and denies in DingTalk's shapes. Tests stand in for the admin's click with
 //! [`MockDingTalk::grant_corp`] (or `POST /mock/openAuth` over HTTP, which takes openAuth's

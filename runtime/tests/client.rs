@@ -488,3 +488,54 @@ async fn nothing_secret_in_debug_or_errors() {
     }
     assert!(printed.contains("Secret(***)"), "{printed}");
 }
+
+/// A body that cannot be written as JSON fails the call, and nothing is sent.
+#[tokio::test]
+async fn a_body_that_cannot_be_json_is_an_error_and_nothing_is_sent() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let path = "/v1.0/hrm/employees/dismissions/batch";
+    // JSON object keys must be strings.
+    let body: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1u8], 1u8)].into();
+    let err = corp
+        .post(path)
+        .json(&body)
+        .send::<Value>()
+        .await
+        .unwrap_err();
+    assert_eq!(mock.api_requests(path), 0, "{err}");
+    assert_eq!(mock.token_requests(), 0, "{err}");
+    let cause = std::error::Error::source(&err).expect("the JSON error is kept");
+    assert!(
+        cause.to_string().contains("key must be a string"),
+        "{cause}"
+    );
+}
+
+/// A string that is not a permission code is an error, not a made-up code.
+#[tokio::test]
+async fn open_auth_for_refuses_what_is_not_a_code() {
+    let (_mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let err = corp
+        .open_auth_for(["Contact.User.Read", "Contact.User"])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("\"Contact.User\""), "{err}");
+    let ok = corp.open_auth_for(["Contact.User.Read"]).await.unwrap();
+    assert_eq!(ok.rpc_scope, "Contact.User.Read");
+}
+
+/// `source()` adds what `Display` has not said: a denial prints everything itself.
+#[tokio::test]
+async fn an_errors_source_does_not_repeat_its_message() {
+    let (_mock, dt) = isv().await;
+    let err = page(&dt.corp(CORP), 0).await.unwrap_err();
+    assert!(err.as_denied().is_some(), "{err}");
+    let shown = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        assert!(!shown.contains(&s.to_string()), "{shown} repeats {s}");
+        source = s.source();
+    }
+}

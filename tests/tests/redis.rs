@@ -183,3 +183,14 @@ async fn calls_keep_working_while_redis_is_down() {
     }
     assert_eq!(stored.as_deref(), Some("ticket-2"));
 }
+
+/// A store error keeps Redis's own error as its cause, typed, and does not print it twice.
+#[tokio::test]
+async fn a_store_error_keeps_its_cause() {
+    // Nothing listens on port 1.
+    let store = RedisStore::open("redis://127.0.0.1:1/").unwrap();
+    let err = store.get("k").await.unwrap_err();
+    let cause = std::error::Error::source(&err).expect("the cause is kept");
+    assert!(cause.is::<redis::RedisError>(), "{cause:?}");
+    assert!(!err.to_string().contains(&cause.to_string()), "{err}");
+}

@@ -377,8 +377,7 @@ mod tests {
         );
     }
 
-    /// Found by `tests/tests/fuzz.rs`: an empty or non-code entry in `requiredScopes` was
-    /// taken as a code.
+    /// An empty or non-code entry in `requiredScopes` is not taken as a code.
     #[test]
     fn required_scopes_keep_only_codes() {
         let body = br#"{"AccessDeniedDetail":{"RequiredScopes":["", 3, null, " snsapi_base ", "no way"]}}"#;
