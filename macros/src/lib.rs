@@ -58,7 +58,7 @@ use proc_macro::TokenStream;
 /// - a code not in DingTalk's catalog but close to one: "did you mean ...?" (a code far
 ///   from every catalogued one is accepted, as the catalog is not exhaustive);
 /// - with a `dingscope.toml` beside `Cargo.toml` (or the file named by the
-///   `DINGSCOPE_DECLARATIONS` environment variable), every code must be listed there as
+///   `DINGSCOPE_APPLIED` environment variable), every code must be listed there as
 ///   applied for; a code listed there is trusted even if the catalog does not know it:
 ///
 ///   ```toml

@@ -1,5 +1,5 @@
 //! Property-based fuzzing of every parser that takes outside input: scope codes, endpoint
-//! paths, the attribute's arguments, the declarations file, DingTalk's answers, and the
+//! paths, the attribute's arguments, the applied-for list, DingTalk's answers, and the
 //! compiled requirements the macro writes and the runtime reads. None
 //! may panic, and what they accept must be well-formed. Each property runs
 //! `DINGSCOPE_FUZZ_CASES` cases (default 2,000); RELIABILITY.md has the figures.

@@ -47,18 +47,21 @@ fn editing_the_declarations_file_rebuilds() {
     );
     std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
     write(&dir.join("src/lib.rs"), LIB);
-    let decls = dir.join("dingscope.toml");
+    let applied = dir.join("dingscope.toml");
 
     write(
-        &decls,
+        &applied,
         "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n",
     );
     let (ok, stderr) = check(&dir, &target);
     assert!(ok, "first build failed:\n{stderr}");
 
-    // Only the declarations file changes: the build must see it.
+    // Only the applied-for list changes: the build must see it.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    write(&decls, "[applied]\napplication = [\"Contact.User.Read\"]\n");
+    write(
+        &applied,
+        "[applied]\napplication = [\"Contact.User.Read\"]\n",
+    );
     let (ok, stderr) = check(&dir, &target);
     assert!(!ok, "the edit was not noticed");
     assert!(
@@ -68,7 +71,7 @@ fn editing_the_declarations_file_rebuilds() {
 
     std::thread::sleep(std::time::Duration::from_millis(1100));
     write(
-        &decls,
+        &applied,
         "[applied]\napplication = [\"qyapi_hrm_read_user\"]\n",
     );
     let (ok, stderr) = check(&dir, &target);

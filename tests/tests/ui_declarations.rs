@@ -1,4 +1,4 @@
-//! Compile-time checks against a declarations file (`dingscope.toml`), named here with
+//! Compile-time checks against an applied-for list (`dingscope.toml`), named here with
 //! `DINGSCOPE_APPLIED`. Snapshots are tied to rustc 1.95, as in `ui.rs`.
 
 #[rustversion::stable(1.95)]

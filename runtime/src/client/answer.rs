@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::retry::Answer;
 use crate::Error;
 use crate::error::ApiError;
 
@@ -248,20 +249,18 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
 
 /// A success body as `T`; anything else is a protocol error naming `what` was expected.
 pub(crate) fn parse_answer<T: DeserializeOwned>(
-    bytes: &[u8],
+    answer: &Answer,
     endpoint: &str,
-    status: u16,
-    attempt: u32,
     what: &str,
 ) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_slice(&answer.bytes).map_err(|e| {
         Error::Protocol(ApiError::new(
             endpoint,
-            status,
+            answer.status,
             "",
             &format!("{what}: {e}"),
             None,
-            attempt,
+            answer.attempts,
         ))
     })
 }

@@ -125,13 +125,7 @@ impl RequestBuilder {
         }
         let (status, attempts) = (answer.status, answer.attempts);
         match answer.verdict {
-            Verdict::Ok => parse_answer(
-                &answer.bytes,
-                &endpoint,
-                status,
-                attempts,
-                "unexpected answer",
-            ),
+            Verdict::Ok => parse_answer(&answer, &endpoint, "unexpected answer"),
             Verdict::Denied {
                 required: server_codes,
                 code,
@@ -255,13 +249,7 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
     .await?;
     let (status, attempts) = (answer.status, answer.attempts);
     match answer.verdict {
-        Verdict::Ok => parse_answer(
-            &answer.bytes,
-            &endpoint,
-            status,
-            attempts,
-            "unexpected token answer",
-        ),
+        Verdict::Ok => parse_answer(&answer, &endpoint, "unexpected token answer"),
         // Refused credentials, ticket or authorization: DingTalk's code says which.
         Verdict::Other {
             status,
