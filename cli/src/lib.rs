@@ -74,6 +74,22 @@ fn parse(args: &[String]) -> Result<Opts, String> {
     Ok(o)
 }
 
+/// Runs the command with the arguments of the process, after the first `skip` ones;
+/// returns the exit status. An argument that is not UTF-8 is a usage error (status 2).
+pub fn main_os(args: impl IntoIterator<Item = std::ffi::OsString>, skip: usize) -> i32 {
+    let mut text = Vec::new();
+    for arg in args.into_iter().skip(skip) {
+        match arg.into_string() {
+            Ok(a) => text.push(a),
+            Err(bad) => {
+                eprintln!("error: the argument {bad:?} is not UTF-8\n\n{USAGE}");
+                return 2;
+            }
+        }
+    }
+    main(text)
+}
+
 /// Runs the command with `args` (without the program name); returns the exit status.
 pub fn main(args: Vec<String>) -> i32 {
     let Some(cmd) = args.first() else {

@@ -1,4 +1,4 @@
 //! `dingscope`: manifests, drift checks and the catalog, from the command line.
 fn main() {
-    std::process::exit(dingscope_cli::main(std::env::args().skip(1).collect()));
+    std::process::exit(dingscope_cli::main_os(std::env::args_os(), 1));
 }

@@ -179,3 +179,22 @@ fn as_a_cargo_subcommand() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("调用SNS API时需要具备的基本权限"));
 }
+
+/// An argument that is not UTF-8 is a usage error, not a panic, for both binaries.
+#[test]
+fn a_non_utf8_argument_is_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"--crate=\xff");
+    for (bin, first) in [
+        (env!("CARGO_BIN_EXE_dingscope"), None),
+        (env!("CARGO_BIN_EXE_cargo-dingscope"), Some("dingscope")),
+    ] {
+        let mut cmd = Command::new(bin);
+        cmd.args(first).arg("manifest").arg(bad);
+        let o = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bin}: {err}");
+        assert!(err.contains("not UTF-8"), "{bin}: {err}");
+        assert!(!err.contains("panicked"), "{bin}: {err}");
+    }
+}

@@ -117,7 +117,7 @@ fn tracking(applied: Option<&AppliedFile>) -> TokenStream {
     if TRACKED.swap(true, Ordering::Relaxed) {
         return TokenStream::new();
     }
-    let file = applied.map(|d| {
+    let file = applied.filter(|d| d.trackable).map(|d| {
         let path = d.path.display().to_string();
         quote!(
             const _: &[u8] = ::core::include_bytes!(#path);

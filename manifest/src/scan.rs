@@ -56,7 +56,13 @@ struct Ctx<'a> {
     root: &'a Path,
     cfg: &'a Cfg,
     out: Scan,
+    /// The files of the module chain being read, to find cycles.
+    chain: Vec<PathBuf>,
 }
+
+/// The stack of the thread that scans: rustc compiles modules nested a thousand deep, and
+/// the scan follows them by recursion.
+const SCAN_STACK: usize = 256 << 20;
 
 /// Scans the crate at `root` (`src/lib.rs`, else `src/main.rs`) named `krate`.
 pub fn scan_crate(root: &Path, krate: &str, cfg: &Cfg) -> Result<Scan, ScanError> {
@@ -75,10 +81,23 @@ pub fn scan_crate(root: &Path, krate: &str, cfg: &Cfg) -> Result<Scan, ScanError
 
 /// Scans from the file `entry` (a crate root) inside the crate at `root`.
 pub fn scan_from(root: &Path, entry: &Path, krate: &str, cfg: &Cfg) -> Result<Scan, ScanError> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("dingscope-scan".into())
+            .stack_size(SCAN_STACK)
+            .spawn_scoped(s, || scan_here(root, entry, krate, cfg))
+            .map_err(|e| ScanError(format!("cannot start the scan: {e}")))?
+            .join()
+            .map_err(|_| ScanError("the scan failed".into()))?
+    })
+}
+
+fn scan_here(root: &Path, entry: &Path, krate: &str, cfg: &Cfg) -> Result<Scan, ScanError> {
     let mut ctx = Ctx {
         root,
         cfg,
         out: Scan::default(),
+        chain: vec![canonical(entry)],
     };
     let text = read(&mut ctx, entry)
         .ok_or_else(|| ScanError(format!("cannot read {}", entry.display())))?;
@@ -91,8 +110,24 @@ pub fn scan_from(root: &Path, entry: &Path, krate: &str, cfg: &Cfg) -> Result<Sc
     })?;
     let dir = entry.parent().unwrap_or(root).to_path_buf();
     let path = vec![krate.to_owned()];
-    ctx.items(&file.items, &path, entry, &dir, false);
+    ctx.items(&file.items, &path, entry, &dir, Place::FileTop, false);
     Ok(ctx.out)
+}
+
+/// `path` made absolute and free of `.` and `..` where the file system allows.
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Where an item stands in its file, which decides what a `#[path]` on a `mod` is
+/// relative to (the Reference, "The path attribute"): at a file's top level, the file's
+/// directory; inside inline modules, the directory of their children, which includes
+/// the inline modules' names (and, in a file that is not a `mod.rs` or crate root, the
+/// file's own module name).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    FileTop,
+    Inline,
 }
 
 fn read(ctx: &mut Ctx<'_>, path: &Path) -> Option<String> {
@@ -154,13 +189,29 @@ fn requires_scope(attrs: &[Attribute]) -> Option<TokenStream> {
 }
 
 impl Ctx<'_> {
-    fn items(&mut self, items: &[Item], path: &[String], file: &Path, dir: &Path, test_only: bool) {
+    fn items(
+        &mut self,
+        items: &[Item],
+        path: &[String],
+        file: &Path,
+        dir: &Path,
+        place: Place,
+        test_only: bool,
+    ) {
         for item in items {
-            self.item(item, path, file, dir, test_only);
+            self.item(item, path, file, dir, place, test_only);
         }
     }
 
-    fn item(&mut self, item: &Item, path: &[String], file: &Path, dir: &Path, test_only: bool) {
+    fn item(
+        &mut self,
+        item: &Item,
+        path: &[String],
+        file: &Path,
+        dir: &Path,
+        place: Place,
+        test_only: bool,
+    ) {
         let attrs: &[Attribute] = match item {
             Item::Fn(f) => &f.attrs,
             Item::Impl(i) => &i.attrs,
@@ -178,7 +229,7 @@ impl Ctx<'_> {
                 self.function(&f.attrs, &f.sig.ident, &join(path, &name), file, test_only);
                 let mut inner = path.to_vec();
                 inner.push(name);
-                self.block(&f.block.stmts, &inner, file, dir, test_only);
+                self.block(&f.block.stmts, &inner, file, dir, place, test_only);
             }
             Item::Impl(i) => {
                 let ty = type_name(&i.self_ty);
@@ -226,9 +277,13 @@ impl Ctx<'_> {
                         Some(p) => dir.join(p),
                         None => dir.join(m.ident.to_string()),
                     };
-                    self.items(items, &inner, file, &child_dir, test_only);
+                    self.items(items, &inner, file, &child_dir, Place::Inline, test_only);
                 } else {
-                    self.module_file(m, &inner, file, dir, explicit, test_only);
+                    let explicit = explicit.map(|p| match place {
+                        Place::FileTop => file.parent().unwrap_or(dir).join(p),
+                        Place::Inline => dir.join(p),
+                    });
+                    self.module_file(m, &inner, dir, explicit, test_only);
                 }
             }
             _ => {}
@@ -239,14 +294,13 @@ impl Ctx<'_> {
         &mut self,
         m: &syn::ItemMod,
         path: &[String],
-        file: &Path,
         dir: &Path,
-        explicit: Option<String>,
+        explicit: Option<PathBuf>,
         test_only: bool,
     ) {
         let name = m.ident.to_string();
         let candidates: Vec<PathBuf> = match explicit {
-            Some(p) => vec![file.parent().unwrap_or(dir).join(p)],
+            Some(p) => vec![p],
             None => vec![
                 dir.join(format!("{name}.rs")),
                 dir.join(&name).join("mod.rs"),
@@ -264,6 +318,20 @@ impl Ctx<'_> {
             ));
             return;
         };
+        let identity = canonical(&found);
+        if let Some(at) = self.chain.iter().position(|f| *f == identity) {
+            let cycle: Vec<String> = self.chain[at..]
+                .iter()
+                .chain([&identity])
+                .map(|f| f.display().to_string())
+                .collect();
+            self.out.warnings.push(format!(
+                "circular modules at `{}`: {}; not followed (rustc refuses it too)",
+                path.join("::"),
+                cycle.join(" -> ")
+            ));
+            return;
+        }
         let Some(text) = read(self, &found) else {
             self.out
                 .warnings
@@ -289,14 +357,31 @@ impl Ctx<'_> {
             } else {
                 found.with_extension("")
             };
-            self.items(&parsed.items, path, &found, &child_dir, test_only || !c);
+            self.chain.push(identity);
+            self.items(
+                &parsed.items,
+                path,
+                &found,
+                &child_dir,
+                Place::FileTop,
+                test_only || !c,
+            );
+            self.chain.pop();
         }
     }
 
-    fn block(&mut self, stmts: &[Stmt], path: &[String], file: &Path, dir: &Path, test_only: bool) {
+    fn block(
+        &mut self,
+        stmts: &[Stmt],
+        path: &[String],
+        file: &Path,
+        dir: &Path,
+        place: Place,
+        test_only: bool,
+    ) {
         for s in stmts {
             if let Stmt::Item(item) = s {
-                self.item(item, path, file, dir, test_only);
+                self.item(item, path, file, dir, place, test_only);
             }
         }
     }

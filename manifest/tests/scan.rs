@@ -160,3 +160,88 @@ fn a_crate_that_cannot_be_read_is_a_clear_error() {
         "{e}"
     );
 }
+
+fn fixture_named(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The files rustc reads for the crate at `dir`, from its own `--emit=dep-info`.
+fn rustc_files(dir: &Path) -> std::collections::BTreeSet<PathBuf> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "deps-{}.d",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let o = std::process::Command::new(rustc)
+        .current_dir(dir)
+        .args([
+            "--edition=2024",
+            "--crate-type=lib",
+            "--emit=dep-info",
+            "-o",
+        ])
+        .arg(&out)
+        .arg("src/lib.rs")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let first = text.lines().next().unwrap();
+    first
+        .split_once(": ")
+        .unwrap()
+        .1
+        .split_whitespace()
+        .map(|f| std::fs::canonicalize(dir.join(f)).unwrap())
+        .collect()
+}
+
+/// `#[path]` inside inline modules resolves as rustc resolves it, in a crate root and in a
+/// file that is not a `mod.rs`: the scan reads exactly the files rustc reads.
+#[test]
+fn path_attributes_resolve_as_rustc_resolves_them() {
+    let dir = fixture_named("paths");
+    let scan =
+        dingscope_build::scan::scan_crate(&dir, "paths", &Cfg::host(Vec::<String>::new())).unwrap();
+    assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+    let read: std::collections::BTreeSet<PathBuf> = scan
+        .files
+        .iter()
+        .map(|f| std::fs::canonicalize(f).unwrap())
+        .collect();
+    assert_eq!(read, rustc_files(&dir));
+}
+
+/// A module that includes its own file is reported, not followed for ever.
+#[test]
+fn circular_modules_are_a_warning() {
+    let dir = fixture_named("cycle");
+    let scan =
+        dingscope_build::scan::scan_crate(&dir, "cycle", &Cfg::host(Vec::<String>::new())).unwrap();
+    assert!(
+        scan.warnings.iter().any(|w| w.contains("circular modules")),
+        "{:?}",
+        scan.warnings
+    );
+}
+
+/// Modules nested as deep as rustc compiles them are read to the bottom.
+#[test]
+fn deep_nesting_is_read() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deep-nesting");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    let depth = 1000;
+    let mut text = String::new();
+    for _ in 0..depth {
+        text.push_str("pub mod m {\n");
+    }
+    text.push_str("#[dingscope::requires_scope(\"qyapi_hrm_read_user\")]\npub fn bottom() -> Result<(), dingscope::Error> { Ok(()) }\n");
+    text.push_str(&"}\n".repeat(depth));
+    std::fs::write(dir.join("src/lib.rs"), text).unwrap();
+    let scan =
+        dingscope_build::scan::scan_crate(&dir, "deep", &Cfg::host(Vec::<String>::new())).unwrap();
+    assert_eq!(scan.declarations.len(), 1);
+    assert_eq!(scan.declarations[0].function.matches("::m").count(), depth);
+}

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 mod handlers;
+pub mod raw;
 mod state;
 
 use std::convert::Infallible;
@@ -274,9 +275,15 @@ async fn serve(
         .get("x-acs-dingtalk-access-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match req.into_body().collect().await {
+    if let Some(refusal) = refuse_browser_requests(&method, &path, req.headers()) {
+        return Ok(refusal);
+    }
+    let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
-        Err(_) => Bytes::new(),
+        Err(_) => return Ok(plain(413, "request body too large")),
     };
     let answer = {
         let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -296,6 +303,50 @@ async fn serve(
         .body(Full::new(Bytes::from(answer.body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
     Ok(response)
+}
+
+/// The longest request body the mock reads.
+const MAX_BODY: usize = 1 << 20;
+
+fn plain(status: u16, text: &'static str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from_static(text.as_bytes())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// The mock's own endpoints (`/mock/...`) grant codes: they take JSON only, so that no web
+/// page can reach them with a cross-origin simple request, and refuse an `Origin` other
+/// than the mock's own.
+fn refuse_browser_requests(
+    method: &str,
+    path: &str,
+    headers: &hyper::HeaderMap,
+) -> Option<Response<Full<Bytes>>> {
+    if !path.starts_with("/mock/") {
+        return None;
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = header("origin") {
+        let own = header("host")
+            .is_some_and(|host| origin.eq_ignore_ascii_case(&format!("http://{host}")));
+        if !own {
+            return Some(plain(
+                403,
+                "a foreign Origin may not use the mock's endpoints",
+            ));
+        }
+    }
+    let json = header("content-type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if method == "POST" && !json {
+        return Some(plain(415, "the mock's endpoints take application/json"));
+    }
+    None
 }
 
 fn parse_query(q: &str) -> Vec<(String, String)> {

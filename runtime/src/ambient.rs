@@ -76,6 +76,7 @@ pub(crate) struct Entered<'a> {
 
 /// Enters `grant` until the returned guard drops; the borrow keeps the grant alive for
 /// as long as it is entered.
+#[inline]
 pub(crate) fn enter(grant: &Granted) -> Entered<'_> {
     Entered {
         prev: STATE.with(|s| s.grant.replace(grant)),
@@ -84,6 +85,7 @@ pub(crate) fn enter(grant: &Granted) -> Entered<'_> {
 }
 
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
         STATE.with(|s| s.grant.set(self.prev));
     }
@@ -97,6 +99,9 @@ pub(crate) struct TaskEntered<'a> {
 }
 
 /// Enters a task's grant (or its absence) and its running-function marker for one poll.
+/// Inline: [`WithGrant::poll`](crate::WithGrant) is instantiated in the caller's crate,
+/// and this is most of it.
+#[inline]
 pub(crate) fn enter_task<'a>(
     grant: Option<&'a Granted>,
     slot: &'a mut Option<Callsite>,

@@ -56,6 +56,7 @@ impl Grant {
                 auth,
                 mask,
                 extra: extra.into_boxed_slice(),
+                owner: None,
             }),
         }
     }
@@ -116,6 +117,7 @@ impl Grant {
         let mine: Vec<String> = self.codes().map(str::to_owned).collect();
         let theirs: Vec<String> = codes.into_iter().map(|c| c.as_ref().to_owned()).collect();
         Grant::new(self.auth_type(), mine.iter().chain(theirs.iter()))
+            .owned_by(self.inner.owner.clone())
     }
 
     /// This grant less `codes` (a server denial says they are not granted after all).
@@ -132,6 +134,29 @@ impl Grant {
             self.auth_type(),
             self.codes().filter(|c| !drop.iter().any(|d| d == c)),
         )
+        .owned_by(self.inner.owner.clone())
+    }
+
+    /// This grant, naming the corp or user it belongs to.
+    pub(crate) fn owned_by(mut self, owner: Option<Arc<str>>) -> Grant {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.owner = owner;
+            self
+        } else {
+            Grant {
+                inner: Arc::new(Granted {
+                    auth: self.inner.auth,
+                    mask: self.inner.mask,
+                    extra: self.inner.extra.clone(),
+                    owner,
+                }),
+            }
+        }
+    }
+
+    /// The corp or user this grant belongs to, if the client made it.
+    pub(crate) fn owner(&self) -> Option<&str> {
+        self.inner.owner.as_deref()
     }
 
     pub(crate) fn inner(&self) -> &Granted {

@@ -11,6 +11,9 @@ pub(crate) struct Granted {
     pub(crate) mask: Mask,
     /// Codes outside the catalog, sorted and de-duplicated.
     pub(crate) extra: Box<[Box<str>]>,
+    /// The corp or user whose grant this is, for grants the client keeps: a request on
+    /// behalf of another is refused while this grant is entered.
+    pub(crate) owner: Option<std::sync::Arc<str>>,
 }
 
 impl Granted {

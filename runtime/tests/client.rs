@@ -539,3 +539,121 @@ async fn an_errors_source_does_not_repeat_its_message() {
         source = s.source();
     }
 }
+
+/// Store keys keep tenants apart: corp `dingA:user1` is not user `user1` of corp `dingA`,
+/// and an id with a control character is refused.
+#[tokio::test]
+async fn ids_with_separators_share_no_grant() {
+    let (_mock, dt) = isv().await;
+    dt.corp("dingA:user1")
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    let user = dt.user("dingA", "user1").grant().await.unwrap();
+    assert!(!user.contains("qyapi_hrm_read_user"), "{user:?}");
+    dt.user("dingB:x", "y")
+        .set_grant(["Contact.User.Read"])
+        .await
+        .unwrap();
+    let other = dt.user("dingB", "x:y").grant().await.unwrap();
+    assert!(!other.contains("Contact.User.Read"), "{other:?}");
+    assert!(dt.corp("dingA\nuser1").grant().await.is_err());
+    assert!(dt.corp("").access_token().await.is_err());
+}
+
+/// A new `authCode` (after an incremental authorization) replaces the cached user token,
+/// and tokens DingTalk issued for another corp are not kept for this user.
+#[tokio::test]
+async fn exchange_code_keeps_the_newest_token_of_the_right_corp() {
+    let (mock, dt) = isv().await;
+    let user = dt.user(CORP, "union1");
+    let code = mock.grant_user(CORP, "union1", ["Contact.User.Read"]);
+    user.exchange_code(Secret::new(code)).await.unwrap();
+    let first = user.cached_token().unwrap();
+    let code = mock.grant_user(CORP, "union1", ["Contact.User.mobile"]);
+    user.exchange_code(Secret::new(code)).await.unwrap();
+    let second = user.cached_token().unwrap();
+    assert_ne!(second, first, "the older token was kept");
+    assert_eq!(user.access_token().await.unwrap(), second);
+    let foreign = mock.grant_user("dingcorp2", "union9", ["Contact.User.Read"]);
+    let err = user.exchange_code(Secret::new(foreign)).await.unwrap_err();
+    assert!(err.to_string().contains("dingcorp2"), "{err}");
+    assert_eq!(user.cached_token(), Some(second));
+}
+
+/// A user whose openAuth did not grant posts `ok` anyway: DingTalk's own list of the
+/// user's grant decides, and the forged codes are not added.
+#[tokio::test]
+async fn a_forged_delegated_ok_grants_nothing() {
+    let (mock, dt) = isv().await;
+    let user = dt.user(CORP, "union1");
+    let code = mock.grant_user(CORP, "union1", ["snsapi_base"]);
+    user.exchange_code(Secret::new(code)).await.unwrap();
+    let g = user
+        .record_open_auth(
+            &ask("Contact.User.Read", AuthType::Delegated),
+            OpenAuthStatus::Ok,
+        )
+        .await
+        .unwrap();
+    assert!(!g.contains("Contact.User.Read"), "{g:?}");
+    assert!(g.contains("snsapi_base"), "{g:?}");
+    // A real grant shows up in DingTalk's list, and is kept.
+    mock.grant_user(CORP, "union1", ["Contact.User.Read"]);
+    let g = user
+        .record_open_auth(
+            &ask("Contact.User.Read", AuthType::Delegated),
+            OpenAuthStatus::Ok,
+        )
+        .await
+        .unwrap();
+    assert!(g.contains("Contact.User.Read"), "{g:?}");
+}
+
+/// An application grant recorded from the front end is advisory: DingTalk's first denial
+/// fails the call and takes the forged codes away again.
+#[tokio::test]
+async fn a_forged_application_ok_lasts_until_dingtalk_answers() {
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let g = corp
+        .record_open_auth(
+            &ask("qyapi_hrm_read_user", AuthType::Application),
+            OpenAuthStatus::Ok,
+        )
+        .await
+        .unwrap();
+    assert!(g.contains("qyapi_hrm_read_user"));
+    let err = page(&corp, 0).await.unwrap_err();
+    assert!(
+        matches!(denied(&err).reason(), DenyReason::Server { .. }),
+        "{err}"
+    );
+    assert_eq!(mock.api_requests(DISMISSIONS), 1);
+    assert!(!corp.grant().await.unwrap().contains("qyapi_hrm_read_user"));
+}
+
+/// Under one corp's grant, a call on behalf of another corp is refused before it is sent,
+/// also for an API outside the catalog, which the pre-call check cannot judge.
+#[tokio::test]
+async fn a_grant_is_tied_to_its_corp() {
+    let (mock, dt) = isv().await;
+    mock.authorize_corp(SUITE, "dingcorp2");
+    let a = dt.corp(CORP);
+    let b = dt.corp("dingcorp2");
+    grant(&mock, &a, &["qyapi_hrm_read_user"]).await;
+    let path = "/v1.0/not/in/the/catalog";
+    let err = a
+        .run(async { b.get(path).send::<Value>().await })
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("another corp"), "{err}");
+    assert_eq!(mock.api_requests(path), 0);
+    // Under its own grant, the same call goes out.
+    let _ = b
+        .run(async { b.get(path).send::<Value>().await })
+        .await
+        .unwrap();
+    assert_eq!(mock.api_requests(path), 1);
+}

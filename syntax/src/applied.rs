@@ -78,6 +78,9 @@ pub struct AppliedFile {
     pub shown: String,
     /// Its contents, or what is wrong with it.
     pub applied: Result<Applied, String>,
+    /// A regular file of at most [`MAX_LEN`] bytes, which the compiler may be pointed at
+    /// (`include_bytes!`) so that editing it rebuilds the crate.
+    pub trackable: bool,
 }
 
 type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<AppliedFile>)>>;
@@ -116,9 +119,16 @@ pub fn load_from(path: PathBuf) -> Option<Arc<AppliedFile>> {
     {
         return Some(d.clone());
     }
-    let applied = match std::fs::read_to_string(&path) {
-        Ok(text) => parse(&text),
-        Err(e) => Err(format!("cannot read it: {e}")),
+    let trackable = meta.is_file() && meta.len() <= MAX_LEN;
+    let applied = if !meta.is_file() {
+        Err("it is not a regular file".to_owned())
+    } else if meta.len() > MAX_LEN {
+        Err(format!(
+            "it is {} bytes long, more than the {MAX_LEN} an applied-for list may be",
+            meta.len()
+        ))
+    } else {
+        read_capped(&path).and_then(|text| parse(&text))
     };
     let shown = std::env::var_os("CARGO_MANIFEST_DIR")
         .and_then(|d| path.strip_prefix(d).ok().map(|p| p.display().to_string()))
@@ -127,9 +137,28 @@ pub fn load_from(path: PathBuf) -> Option<Arc<AppliedFile>> {
         path: path.clone(),
         shown,
         applied,
+        trackable,
     });
     cache.insert(path, (stamp.0, stamp.1, file.clone()));
     Some(file)
+}
+
+/// The longest applied-for list read, in bytes.
+pub const MAX_LEN: u64 = 1 << 20;
+
+/// The file's text, read up to [`MAX_LEN`] bytes (it may grow after its metadata was read).
+fn read_capped(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_LEN + 1).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if text.len() as u64 > MAX_LEN {
+        return Err(format!(
+            "it is longer than the {MAX_LEN} bytes an applied-for list may be"
+        ));
+    }
+    Ok(text)
 }
 
 /// Parses and checks an applied-for list's text.
@@ -181,6 +210,24 @@ mod tests {
         assert!(a.field_contains("Contact.User.mobile"));
         assert!(!a.contains("snsapi_base"));
         assert!(parse("").unwrap().application.is_empty());
+    }
+
+    /// A device, a directory or a huge file is refused without reading it: the macro, the
+    /// build script and the command all read through here.
+    #[test]
+    fn only_small_regular_files_are_read() {
+        for path in ["/dev/zero", "/"] {
+            let f = load_from(PathBuf::from(path)).unwrap();
+            let e = f.applied.as_ref().unwrap_err();
+            assert!(e.contains("not a regular file"), "{path}: {e}");
+        }
+        let big = std::env::temp_dir().join(format!("dingscope-big-{}.toml", std::process::id()));
+        let file = std::fs::File::create(&big).unwrap();
+        file.set_len(MAX_LEN + 1).unwrap();
+        let f = load_from(big.clone()).unwrap();
+        let e = f.applied.as_ref().unwrap_err().clone();
+        std::fs::remove_file(&big).unwrap();
+        assert!(e.contains("bytes"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Secrets (app and suite secrets, suite tickets, access and refresh tokens, auth codes)
-//! never reach logs, `Debug`, `Display` or errors. Every `tracing` event at every level
-//! is recorded while a whole flow runs, faults included, and searched for each secret.
+//! never reach logs, `Debug`, `Display` or errors. Every `tracing` event and every `log`
+//! record (reqwest, hyper and rustls log through `log`) at every level is recorded while a
+//! whole flow runs, faults included, and searched for each secret.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
@@ -50,10 +51,29 @@ impl Subscriber for Recorder {
     fn exit(&self, _: &span::Id) {}
 }
 
+impl log::Log for Recorder {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let mut log = self.0.lock().unwrap();
+        let _ = write!(
+            log,
+            "\n{} {} {}",
+            record.level(),
+            record.target(),
+            record.args()
+        );
+    }
+    fn flush(&self) {}
+}
+
 #[tokio::test]
 async fn no_secret_in_any_log_or_error() {
     let recorder = Recorder::default();
     tracing::subscriber::set_global_default(recorder.clone()).unwrap();
+    log::set_boxed_logger(Box::new(recorder.clone())).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
     let suite_secret = "SUITE-SECRET-4f2a";
     let ticket = "SUITE-TICKET-9c1d";
     let mock = MockDingTalk::start().await.unwrap();

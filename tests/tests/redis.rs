@@ -194,3 +194,14 @@ async fn a_store_error_keeps_its_cause() {
     assert!(cause.is::<redis::RedisError>(), "{cause:?}");
     assert!(!err.to_string().contains(&cause.to_string()), "{err}");
 }
+
+/// Opening a store needs no Tokio runtime: it connects on first use, inside one.
+#[test]
+fn a_store_opens_outside_a_runtime() {
+    let store = RedisStore::open("redis://127.0.0.1:1/").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert!(rt.block_on(store.get("k")).is_err());
+}

@@ -1,8 +1,10 @@
 //! `cargo dingscope`: cargo runs this as `cargo-dingscope dingscope ARGS`.
 fn main() {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "dingscope") {
-        args.remove(0);
-    }
-    std::process::exit(dingscope_cli::main(args));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let skip = if args.get(1).is_some_and(|a| a == "dingscope") {
+        2
+    } else {
+        1
+    };
+    std::process::exit(dingscope_cli::main_os(args, skip));
 }

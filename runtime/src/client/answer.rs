@@ -2,8 +2,10 @@
 //!
 //! Pure functions over bytes, so they can be tested and fuzzed without a server.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::retry::Answer;
 use crate::Error;
@@ -70,28 +72,90 @@ impl Verdict {
     }
 }
 
-/// Looks a key up case-insensitively (`Code`/`code`, `AccessDeniedDetail`/`accessdenieddetail`).
-fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
+/// The members of a JSON object, each value left unparsed: classifying an answer reads a
+/// few keys without building the whole body. Empty for JSON that is not an object.
+struct Object<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Object<'a> {
+    /// The object in `json`, or `None` if `json` is not JSON at all.
+    fn parse(json: &'a str) -> Option<Object<'a>> {
+        let raw: &RawValue = serde_json::from_str(json).ok()?;
+        Some(Object::of(raw))
+    }
+
+    fn of(raw: &'a RawValue) -> Object<'a> {
+        if !raw.get().trim_start().starts_with('{') {
+            return Object(Vec::new());
+        }
+        let members: Vec<(Cow<'a, str>, &'a RawValue)> =
+            serde_json::from_str::<BorrowedMembers<'a>>(raw.get())
+                .map(|m| m.0)
+                .unwrap_or_default();
+        Object(members)
+    }
+
+    /// The value at `key`, looked up case-insensitively (`Code`/`code`,
+    /// `AccessDeniedDetail`/`accessdenieddetail`).
+    fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| *v)
+    }
+
+    /// The value at `key` as text: a string's contents, any other value as written.
+    fn text(&self, key: &str) -> Option<String> {
+        let raw = self.get(key)?;
+        Some(
+            serde_json::from_str::<String>(raw.get())
+                .unwrap_or_else(|_| raw.get().trim().to_owned()),
+        )
+    }
 }
 
-fn str_ci(v: &Value, key: &str) -> Option<String> {
-    get_ci(v, key).map(|x| match x {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
+/// An object's members in order, values borrowed unparsed.
+struct BorrowedMembers<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for BorrowedMembers<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = BorrowedMembers<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
+                    out.push((k, v));
+                }
+                Ok(BorrowedMembers(out))
+            }
+        }
+        d.deserialize_map(Members)
+    }
 }
+
+/// The most codes [`codes_in_text`] reads from one text.
+pub const MAX_CODES_IN_TEXT: usize = 64;
 
 /// Codes inside a text: the bracketed list after `requiredScopes=`, else every bracketed
 /// `[...]` whose items are permission codes (`应用尚未开通所需的权限：[Calendar.Event.Write]`).
+///
+/// Linear in the text's length, and at most [`MAX_CODES_IN_TEXT`] codes, in order of
+/// appearance, each once.
 pub fn codes_in_text(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut push = |list: &str| {
         for c in list.split(',').map(str::trim) {
-            if dingscope_catalog::check_grammar(c).is_ok() && !out.iter().any(|o| o == c) {
+            if out.len() < MAX_CODES_IN_TEXT
+                && dingscope_catalog::check_grammar(c).is_ok()
+                && seen.insert(c.to_owned())
+            {
                 out.push(c.to_owned());
             }
         }
@@ -138,7 +202,7 @@ fn not_json(status: u16) -> Verdict {
 /// Classifies an answer of the new API (`api.dingtalk.com`).
 pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     if (200..300).contains(&status) {
-        return match serde_json::from_slice::<Value>(body) {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
             Ok(_) => Verdict::Ok,
             Err(e) => Verdict::Malformed {
                 status,
@@ -149,21 +213,22 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     if status == 504 {
         return Verdict::Timeout;
     }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+    let Some(v) = std::str::from_utf8(body).ok().and_then(Object::parse) else {
         return not_json(status);
     };
-    let code = str_ci(&v, "code").unwrap_or_default();
-    let message = str_ci(&v, "message").unwrap_or_default();
-    let request_id = str_ci(&v, "requestid");
-    let detail = get_ci(&v, "accessdenieddetail").and_then(|d| get_ci(d, "requiredScopes"));
-    if let Some(list) = detail.and_then(Value::as_array) {
+    let code = v.text("code").unwrap_or_default();
+    let message = v.text("message").unwrap_or_default();
+    let request_id = v.text("requestid");
+    let detail = v
+        .get("accessdenieddetail")
+        .and_then(|d| Object::of(d).get("requiredScopes"));
+    if let Some(list) = detail.and_then(|l| serde_json::from_str::<Vec<&RawValue>>(l.get()).ok()) {
         // Only well-formed codes: an odd body must not put "" or noise into a grant.
         let required = list
             .iter()
-            .filter_map(Value::as_str)
-            .map(str::trim)
+            .filter_map(|c| serde_json::from_str::<String>(c.get()).ok())
+            .map(|c| c.trim().to_owned())
             .filter(|c| dingscope_catalog::check_grammar(c).is_ok())
-            .map(str::to_owned)
             .collect();
         return Verdict::Denied {
             required,
@@ -207,11 +272,13 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
     if status == 504 {
         return Verdict::Timeout;
     }
-    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+    let Some(v) = std::str::from_utf8(body).ok().and_then(Object::parse) else {
         return not_json(status);
     };
-    let errcode = get_ci(&v, "errcode").and_then(Value::as_i64);
-    let errmsg = str_ci(&v, "errmsg").unwrap_or_default();
+    let errcode = v
+        .get("errcode")
+        .and_then(|c| serde_json::from_str::<i64>(c.get()).ok());
+    let errmsg = v.text("errmsg").unwrap_or_default();
     match errcode {
         None | Some(0) if (200..300).contains(&status) => Verdict::Ok,
         None if status >= 500 => Verdict::Unavailable { status },
@@ -377,6 +444,32 @@ mod tests {
     }
 
     /// An empty or non-code entry in `requiredScopes` is not taken as a code.
+    /// A denial message with 40,000 distinct codes gives the first few, each once.
+    #[test]
+    fn codes_in_a_long_text_are_capped() {
+        let codes: Vec<String> = (0..40_000)
+            .map(|i| format!("Custom.Code{}.Read", to_letters(i)))
+            .collect();
+        let text = format!("requiredScopes=[{}]", codes.join(","));
+        let found = codes_in_text(&text);
+        assert_eq!(found.len(), MAX_CODES_IN_TEXT);
+        assert_eq!(found[..3], codes[..3]);
+        let repeated = format!("[{}]", vec!["Contact.User.Read"; 10_000].join(","));
+        assert_eq!(codes_in_text(&repeated), ["Contact.User.Read"]);
+    }
+
+    /// `n` as letters only, as a code segment must be.
+    fn to_letters(mut n: usize) -> String {
+        let mut s = String::new();
+        loop {
+            s.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+            if n == 0 {
+                return s;
+            }
+        }
+    }
+
     #[test]
     fn required_scopes_keep_only_codes() {
         let body = br#"{"AccessDeniedDetail":{"RequiredScopes":["", 3, null, " snsapi_base ", "no way"]}}"#;

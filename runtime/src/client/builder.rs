@@ -42,6 +42,8 @@ pub struct DingTalkBuilder {
     timeout: Duration,
     retry: Retry,
     applied: Vec<String>,
+    max_answer: usize,
+    allow_http: bool,
 }
 
 impl fmt::Debug for DingTalkBuilder {
@@ -99,24 +101,38 @@ impl DingTalkBuilder {
         self
     }
 
+    /// The longest answer read, in bytes (default 4 MiB). A longer one, by its
+    /// `Content-Length` or as it arrives, fails the call with [`Error::Protocol`] and is
+    /// not read further.
+    pub fn max_answer_bytes(mut self, limit: usize) -> Self {
+        self.max_answer = limit;
+        self
+    }
+
+    /// Allows `http://` bases on hosts other than the loopback (default: only
+    /// `https://`, and `http://` on 127.0.0.0/8, `[::1]` and `localhost`, for mocks).
+    /// Tokens and secrets then cross the network in clear text.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Result<DingTalk, Error> {
-        // reqwest is built without a default crypto provider; ring is ours. Installing
-        // fails only if the process installed one already, which is as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        for (name, url) in [("api_base", &self.api_base), ("oapi_base", &self.oapi_base)] {
+            check_base(name, url, self.allow_http)?;
+        }
+        // DingTalk's APIs never redirect: a redirect would carry secrets and tokens to
+        // another host, so none is followed, and no `Referer` is sent.
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
             .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| {
                 Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
             })?;
-        for (name, url) in [("api_base", &self.api_base), ("oapi_base", &self.oapi_base)] {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(Error::Config(format!(
-                    "{name} must be an http(s) URL, got {url:?}"
-                )));
-            }
-        }
         Ok(DingTalk {
             inner: Arc::new(Inner {
                 http,
@@ -129,6 +145,7 @@ impl DingTalkBuilder {
                 store: self.store,
                 retry: self.retry,
                 applied: self.applied,
+                max_answer: self.max_answer,
             }),
         })
     }
@@ -146,6 +163,75 @@ impl DingTalk {
             timeout: Duration::from_secs(3),
             retry: Retry::default(),
             applied: Vec::new(),
+            max_answer: 4 << 20,
+            allow_http: false,
         }
+    }
+}
+
+/// The client's TLS: rustls with ring, and the platform's certificate verifier, given to
+/// this client alone. The process-wide default provider is left to the application, so
+/// that its own clients and its own `install_default()` work as if dingscope were not
+/// there.
+fn tls_config() -> Result<rustls::ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
+        .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// A base URL must be `https://`, or `http://` on the loopback unless `allow_http`.
+fn check_base(name: &str, url: &str, allow_http: bool) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::Config(format!("{name} is not a URL ({e}): {url:?}")))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || allow_http => Ok(()),
+        "http" => Err(Error::Config(format!(
+            "{name} is `http://` on a host that is not the loopback ({url:?}): tokens and secrets would cross the network in clear text; use `https://`, or `allow_http(true)`"
+        ))),
+        _ => Err(Error::Config(format!(
+            "{name} must be an http(s) URL, got {url:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_is_for_the_loopback_unless_allowed() {
+        for ok in [
+            "https://api.dingtalk.com",
+            "http://127.0.0.1:8787",
+            "http://127.8.0.1",
+            "http://[::1]:80",
+            "http://localhost:1",
+        ] {
+            assert!(check_base("api_base", ok, false).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://api.dingtalk.com",
+            "http://10.0.0.1",
+            "ftp://x",
+            "nope",
+        ] {
+            assert!(check_base("api_base", bad, false).is_err(), "{bad}");
+        }
+        assert!(check_base("api_base", "http://10.0.0.1", true).is_ok());
     }
 }

@@ -40,6 +40,7 @@ impl GrantCache {
 
 impl DingTalk {
     pub(crate) async fn grant_of(&self, p: &Who) -> Result<Grant, Error> {
+        p.check()?;
         let key = keys::grant(self.client_id(), p);
         if let Some(g) = self.inner.grants.get(&key, Some(GRANT_TTL)) {
             return Ok(g);
@@ -58,13 +59,15 @@ impl DingTalk {
         let codes: Vec<String> = stored
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default();
-        let g = Grant::new(p.auth_type(), codes);
+        let g = Grant::new(p.auth_type(), codes).owned_by(Some(key.as_str().into()));
         self.inner.grants.put(key, g.clone());
         Ok(g)
     }
 
     pub(crate) async fn set_grant(&self, p: &Who, g: Grant) -> Result<Grant, Error> {
+        p.check()?;
         let key = keys::grant(self.client_id(), p);
+        let g = g.owned_by(Some(key.as_str().into()));
         let codes: Vec<&str> = g.codes().collect();
         let json = serde_json::to_string(&codes).map_err(Error::Encode)?;
         self.inner.grants.put(key.clone(), g.clone());
@@ -115,8 +118,19 @@ impl Principal {
             .await
     }
 
-    /// Records what openAuth answered to `requested`: `ok` adds the codes (`.default`
-    /// meaning every applied-for application code); other answers change nothing.
+    /// Records what openAuth answered to `requested`; answers other than `ok` change
+    /// nothing. The answer comes from the front end, so it is not taken on its word alone:
+    ///
+    /// - **Delegated (type 0).** `ok` is confirmed with DingTalk before the grant widens:
+    ///   the user's grant is read again from `GET /v1.0/oauth2/authRules/user` (the user's
+    ///   token comes first, from [`exchange_code`](Principal::exchange_code)), and only
+    ///   the codes DingTalk lists are kept. A forged `ok` adds nothing.
+    /// - **Application (type 1).** No DingTalk API lists what an admin granted a corp, so
+    ///   `ok` adds the requested codes (`.default` meaning every applied-for application
+    ///   code) as an *advisory* grant: it lets calls through the pre-call check, and
+    ///   DingTalk's answers confirm it. The first call DingTalk denies fails with
+    ///   [`Error::Denied`] and takes the codes away again. Do not rest a side effect on
+    ///   such a grant alone: let the DingTalk call that needs the permission come first.
     pub async fn record_open_auth(
         &self,
         requested: &OpenAuthRequest,
@@ -128,6 +142,12 @@ impl Principal {
                 requested.auth_type.open_auth_type(),
                 self.auth_type()
             )));
+        }
+        if requested.auth_type == AuthType::Delegated {
+            if status != OpenAuthStatus::Ok {
+                return self.grant().await;
+            }
+            return self.refresh_user_grant().await;
         }
         let current = self.grant().await?;
         let next = self.dt.after_open_auth(&current, requested, status);

@@ -24,6 +24,7 @@ mod credentials;
 mod flows;
 mod grants;
 mod keys;
+mod path;
 mod principal;
 #[cfg(feature = "redis")]
 mod redis_store;
@@ -36,7 +37,7 @@ mod token;
 use std::fmt;
 use std::sync::Arc;
 
-pub use answer::{Verdict, classify_new, classify_old, codes_in_text};
+pub use answer::{MAX_CODES_IN_TEXT, Verdict, classify_new, classify_old, codes_in_text};
 pub use builder::{DingTalkBuilder, Retry};
 pub use credentials::App;
 pub use principal::Principal;
@@ -73,6 +74,8 @@ pub(crate) struct Inner {
     pub(crate) retry: Retry,
     /// The application codes applied for: what `rpcScope: ".default"` grants.
     pub(crate) applied: Vec<String>,
+    /// The longest answer read, in bytes.
+    pub(crate) max_answer: usize,
 }
 
 impl fmt::Debug for DingTalk {

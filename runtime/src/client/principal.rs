@@ -21,6 +21,23 @@ impl Who {
             Who::User { .. } => AuthType::Delegated,
         }
     }
+
+    /// Refuses ids that are empty or hold control characters: no DingTalk id does, and
+    /// such an id (from a request, say) must not reach a store key or a log line.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        let ids: &[&str] = match self {
+            Who::Corp(corp) => &[corp],
+            Who::User { corp, user } => &[corp, user],
+        };
+        for id in ids {
+            if id.is_empty() || id.chars().any(char::is_control) {
+                return Err(Error::Config(format!(
+                    "{id:?} is not a corp or user id: empty, or with control characters"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Who calls DingTalk: a corp that authorized the app (application authorization,

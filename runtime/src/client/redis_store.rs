@@ -11,7 +11,10 @@ use super::store::{BoxFuture, Store, StoreError};
 /// A Redis store. Reconnects by itself after the server comes back.
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    client: redis::Client,
+    config: ConnectionManagerConfig,
+    /// Made on first use, inside the runtime that uses it.
+    conn: std::sync::Arc<tokio::sync::OnceCell<ConnectionManager>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -38,15 +41,29 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(1)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
-        let conn = client.get_connection_manager_lazy(config).map_err(err)?;
-        Ok(RedisStore { conn })
+        Ok(RedisStore {
+            client,
+            config,
+            conn: Default::default(),
+        })
+    }
+
+    /// The connection manager, made on first use: `open` needs no Tokio runtime.
+    async fn conn(&self) -> Result<ConnectionManager, StoreError> {
+        self.conn
+            .get_or_try_init(|| async {
+                self.client
+                    .get_connection_manager_lazy(self.config.clone())
+                    .map_err(err)
+            })
+            .await
+            .cloned()
     }
 }
 
 impl Store for RedisStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let mut c = self.conn.clone();
-        Box::pin(async move { c.get(key).await.map_err(err) })
+        Box::pin(async move { self.conn().await?.get(key).await.map_err(err) })
     }
 
     fn set<'a>(
@@ -55,8 +72,8 @@ impl Store for RedisStore {
         value: String,
         ttl: Option<Duration>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut c = self.conn.clone();
         Box::pin(async move {
+            let mut c = self.conn().await?;
             let mut cmd = redis::cmd("SET");
             cmd.arg(key).arg(value);
             if let Some(t) = ttl {
@@ -72,8 +89,8 @@ impl Store for RedisStore {
         owner: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut c = self.conn.clone();
         Box::pin(async move {
+            let mut c = self.conn().await?;
             let set: Option<String> = redis::cmd("SET")
                 .arg(key)
                 .arg(owner)
@@ -92,8 +109,8 @@ impl Store for RedisStore {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut c = self.conn.clone();
         Box::pin(async move {
+            let mut c = self.conn().await?;
             redis::cmd("EVAL")
                 .arg(DELETE_IF)
                 .arg(1)

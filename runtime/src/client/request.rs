@@ -3,8 +3,11 @@
 
 use serde::de::DeserializeOwned;
 
+use dingscope_catalog::Host;
+
 use super::answer::{Verdict, classify_new, classify_old, final_error, parse_answer};
-use super::retry::exchange;
+use super::path::{Route, route};
+use super::retry::{Failure, exchange, read_capped};
 use super::{DingTalk, Principal};
 use crate::error::{ApiError, Denied, DenyReason};
 use crate::{Error, OpenAuthRequest, Scope, Secret};
@@ -15,7 +18,8 @@ use crate::{Error, OpenAuthRequest, Scope, Secret};
 pub struct RequestBuilder {
     corp: Principal,
     method: reqwest::Method,
-    path: String,
+    /// The checked path, or why it was refused.
+    route: Result<Route, String>,
     query: Vec<(String, String)>,
     /// The JSON body, or why it could not be written.
     body: Option<Result<serde_json::Value, serde_json::Error>>,
@@ -27,7 +31,7 @@ impl RequestBuilder {
         RequestBuilder {
             corp,
             method,
-            path: path.to_owned(),
+            route: route(path),
             query: Vec::new(),
             body: None,
             precheck: true,
@@ -55,19 +59,17 @@ impl RequestBuilder {
         self
     }
 
-    fn is_old_api(&self) -> bool {
-        !self.path.starts_with("/v1.0/") && !self.path.starts_with("/v2.0/")
-    }
-
     /// `GET /v1.0/...`, for messages; never holds a token.
-    fn endpoint(&self) -> String {
-        format!("{} {}", self.method, self.path)
+    fn endpoint(&self, route: &Route) -> String {
+        format!("{} {}", self.method, route.path)
     }
 
-    /// The codes DingTalk's catalog says this API needs (any one suffices).
-    fn required(&self) -> Option<&'static [&'static str]> {
+    /// The codes DingTalk's catalog says this API needs (any one suffices), looked up by
+    /// the host and path that are sent.
+    fn required(&self, route: &Route) -> Option<&'static [&'static str]> {
         let method = dingscope_catalog::Method::parse(self.method.as_str())?;
-        dingscope_catalog::required_for(method, &self.path)
+        let url = format!("{}{}", route.host.base_url(), route.path);
+        dingscope_catalog::required_for(method, &url)
     }
 
     /// Sends the request and reads the answer as `T`.
@@ -80,10 +82,21 @@ impl RequestBuilder {
         if let Some(Err(e)) = self.body.take_if(|b| b.is_err()) {
             return Err(Error::Encode(e));
         }
+        let route = self.route.clone().map_err(Error::Config)?;
         let dt = self.corp.dt.clone();
         let principal = self.corp.who.clone();
-        let endpoint = self.endpoint();
-        let required = self.required();
+        // The grant entered names its corp or user: a call for another is not this grant's.
+        if let Some(entered) = crate::current_grant()
+            && let Some(owner) = entered.owner()
+            && owner != super::keys::grant(dt.client_id(), &principal)
+        {
+            return Err(Error::Config(format!(
+                "{}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)",
+                self.endpoint(&route)
+            )));
+        }
+        let endpoint = self.endpoint(&route);
+        let required = self.required(&route);
         if let Some(codes) = required.filter(|_| self.precheck) {
             let grant = dt.grant_of(&principal).await?;
             if !codes.iter().any(|c| grant.contains(c)) {
@@ -102,14 +115,13 @@ impl RequestBuilder {
             }
         }
         let key = self.corp.token_id.clone();
-        let classify = if self.is_old_api() {
-            classify_old
-        } else {
-            classify_new
+        let classify = match route.host {
+            Host::Api => classify_new,
+            Host::Oapi => classify_old,
         };
         let mut token = dt.token(&principal, &key).await?;
         let mut answer = exchange(&dt.inner.retry, &endpoint, 0, classify, || {
-            self.send_once(&dt, &token)
+            self.send_once(&dt, &route, &token)
         })
         .await?;
         if let Verdict::BadToken { .. } = answer.verdict {
@@ -119,7 +131,7 @@ impl RequestBuilder {
             // The refused attempt is not counted.
             let done = answer.attempts - 1;
             answer = exchange(&dt.inner.retry, &endpoint, done, classify, || {
-                self.send_once(&dt, &token)
+                self.send_once(&dt, &route, &token)
             })
             .await?;
         }
@@ -131,7 +143,7 @@ impl RequestBuilder {
                 code,
                 request_id,
             } => Err(self
-                .server_denial(&dt, server_codes, required, code, request_id)
+                .server_denial(&dt, &endpoint, server_codes, required, code, request_id)
                 .await),
             v => Err(final_error(v, &endpoint, status, attempts)),
         }
@@ -140,9 +152,10 @@ impl RequestBuilder {
     async fn send_once(
         &self,
         dt: &DingTalk,
+        route: &Route,
         token: &Secret,
-    ) -> Result<(u16, Vec<u8>), reqwest::Error> {
-        let old = self.is_old_api();
+    ) -> Result<(u16, Vec<u8>), Failure> {
+        let old = route.host == Host::Oapi;
         let base = if old {
             &dt.inner.oapi_base
         } else {
@@ -151,7 +164,7 @@ impl RequestBuilder {
         let mut req = dt
             .inner
             .http
-            .request(self.method.clone(), format!("{base}{}", self.path))
+            .request(self.method.clone(), format!("{base}{}", route.path))
             .query(&self.query);
         if old {
             req = req.query(&[("access_token", token.expose())]);
@@ -161,10 +174,7 @@ impl RequestBuilder {
         if let Some(Ok(body)) = &self.body {
             req = req.json(body);
         }
-        let resp = req.send().await?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await?;
-        Ok((status, bytes.to_vec()))
+        read_capped(req.send().await?, dt.inner.max_answer).await
     }
 
     /// DingTalk denied: the grant loses the named codes, and the error names them, the
@@ -172,12 +182,13 @@ impl RequestBuilder {
     async fn server_denial(
         &self,
         dt: &DingTalk,
+        endpoint: &str,
         server_codes: Vec<String>,
         catalog: Option<&'static [&'static str]>,
         code: String,
         request_id: Option<String>,
     ) -> Error {
-        let endpoint = self.endpoint();
+        let endpoint = endpoint.to_owned();
         let principal = &self.corp.who;
         let codes: Vec<Scope> = if server_codes.is_empty() {
             catalog
@@ -242,9 +253,11 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
     let endpoint = format!("POST {path}");
     let url = format!("{}{path}", dt.inner.api_base);
     let answer = exchange(&dt.inner.retry, &endpoint, 0, classify_new, || async {
-        let resp = dt.inner.http.post(&url).json(&body).send().await?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.bytes().await?.to_vec()))
+        read_capped(
+            dt.inner.http.post(&url).json(&body).send().await?,
+            dt.inner.max_answer,
+        )
+        .await
     })
     .await?;
     let (status, attempts) = (answer.status, answer.attempts);

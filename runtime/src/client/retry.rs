@@ -19,9 +19,54 @@ pub(crate) struct Answer {
     pub(crate) attempts: u32,
 }
 
+/// Why one attempt brought back no answer to classify.
+pub(crate) enum Failure {
+    /// The connection, or the request as built.
+    Http(reqwest::Error),
+    /// The answer is longer than the client reads.
+    TooLarge {
+        /// The HTTP status.
+        status: u16,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(e: reqwest::Error) -> Failure {
+        Failure::Http(e)
+    }
+}
+
+/// The status and body of `resp`, read up to `limit` bytes: a longer answer, by its
+/// `Content-Length` or as it arrives, is refused without reading the rest.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<(u16, Vec<u8>), Failure> {
+    let status = resp.status().as_u16();
+    let too_large = Failure::TooLarge { status, limit };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(too_large);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body))
+}
+
 /// Sends with `send` until an answer is final or `retry.attempts` are used up; `done` is
 /// how many attempts the call has made already. A transport failure on the last attempt is
-/// a `Timeout` or `Transport` error.
+/// a `Timeout` or `Transport` error. A request that cannot be built, an answer over the
+/// size limit and a redirect are final at once: DingTalk's APIs do not redirect, and no
+/// redirect is followed.
 pub(crate) async fn exchange<F, Fut>(
     retry: &Retry,
     endpoint: &str,
@@ -31,14 +76,30 @@ pub(crate) async fn exchange<F, Fut>(
 ) -> Result<Answer, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(u16, Vec<u8>), reqwest::Error>>,
+    Fut: Future<Output = Result<(u16, Vec<u8>), Failure>>,
 {
     let mut attempt = done;
     loop {
         attempt += 1;
         let (status, bytes) = match send().await {
             Ok(answer) => answer,
-            Err(e) => {
+            Err(Failure::TooLarge { status, limit }) => {
+                return Err(Error::Protocol(ApiError::new(
+                    endpoint,
+                    status,
+                    "",
+                    &format!("an answer longer than {limit} bytes; not read"),
+                    None,
+                    attempt,
+                )));
+            }
+            Err(Failure::Http(e)) if e.is_builder() => {
+                return Err(Error::Config(format!(
+                    "{endpoint}: the request cannot be built: {}",
+                    e.without_url()
+                )));
+            }
+            Err(Failure::Http(e)) => {
                 let timeout = e.is_timeout();
                 if attempt < retry.attempts {
                     tracing::debug!(%endpoint, attempt, timeout, "transport error; retrying");
@@ -54,6 +115,16 @@ where
                 });
             }
         };
+        if (300..400).contains(&status) {
+            return Err(Error::Protocol(ApiError::new(
+                endpoint,
+                status,
+                "",
+                "a redirect, which DingTalk's APIs never answer; not followed",
+                None,
+                attempt,
+            )));
+        }
         let verdict = classify(status, &bytes);
         if verdict.is_retryable() && attempt < retry.attempts {
             tracing::debug!(%endpoint, attempt, status, "throttled or failed; backing off");
@@ -73,8 +144,13 @@ where
 async fn backoff(retry: &Retry, attempt: u32) {
     let exp = retry.base_delay.saturating_mul(1 << (attempt - 1).min(16));
     let capped = exp.min(retry.max_delay);
-    let jitter = 0.5 + next_random();
-    tokio::time::sleep(capped.mul_f64(jitter)).await;
+    tokio::time::sleep(jittered(capped, next_random())).await;
+}
+
+/// `delay` times a factor between 0.5 and 1.5 (`unit` in [0, 1)), without overflow: a
+/// delay too long to scale stays as it is.
+fn jittered(delay: std::time::Duration, unit: f64) -> std::time::Duration {
+    std::time::Duration::try_from_secs_f64(delay.as_secs_f64() * (0.5 + unit)).unwrap_or(delay)
 }
 
 /// A number in [0, 1) from a per-thread xorshift generator; jitter needs no better.
@@ -95,4 +171,26 @@ fn next_random() -> f64 {
         s.set(x);
         (x >> 11) as f64 / (1u64 << 53) as f64
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// `Retry { base_delay: Duration::MAX, max_delay: Duration::MAX, .. }` means "no
+    /// cap": scaling it by a jitter above 1 overflows (`Duration::mul_f64` panics), so the
+    /// jitter keeps such a delay as it is.
+    #[test]
+    fn jitter_never_overflows() {
+        assert!(std::panic::catch_unwind(|| Duration::MAX.mul_f64(1.2)).is_err());
+        for unit in [0.0, 0.5, 0.7, 0.999_999] {
+            assert!(jittered(Duration::MAX, unit) >= Duration::MAX / 2, "{unit}");
+            let d = jittered(Duration::from_secs(2), unit);
+            assert!(
+                d >= Duration::from_secs(1) && d < Duration::from_secs(3),
+                "{d:?}"
+            );
+        }
+    }
 }

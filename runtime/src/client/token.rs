@@ -198,6 +198,23 @@ impl TokenCache {
         out
     }
 
+    /// Keeps `fetched`, a token DingTalk has just issued, as `key`'s token here and in the
+    /// store, replacing whatever was cached: a newer grant stands behind it.
+    pub(crate) async fn put(&self, key: &str, store: &dyn Store, fetched: Fetched) -> Secret {
+        let slot = self.slot(key);
+        let flight = self.flight(key);
+        let _one_at_a_time = flight.lock().await;
+        match self
+            .refresh(&slot, store, key, || async {
+                Ok::<_, std::convert::Infallible>(fetched)
+            })
+            .await
+        {
+            Ok(token) => token,
+            Err(never) => match never {},
+        }
+    }
+
     /// Fetches a token, keeps it in `slot` and shares it through the store. If the fetch
     /// fails while the old token has not expired yet, the old one is used.
     async fn refresh<F, Fut, E>(

@@ -37,6 +37,7 @@ impl DingTalk {
     /// The access token for `p`, whose token cache id is `id`: from the cache, the store,
     /// or its flow.
     pub(crate) async fn token(&self, p: &Who, id: &str) -> Result<Secret, Error> {
+        p.check()?;
         let store = self.inner.store.clone();
         match p {
             Who::Corp(corp) => {

@@ -45,6 +45,8 @@ impl DingTalk {
             refresh_token: String,
             #[serde(rename = "expireIn")]
             expire_in: i64,
+            #[serde(rename = "corpId", default)]
+            corp_id: Option<String>,
         }
         let body = serde_json::json!({
             "clientId": self.client_id(),
@@ -53,6 +55,14 @@ impl DingTalk {
             field: value.expose(),
         });
         let t: UserToken = token_call(self, "/v1.0/oauth2/userAccessToken", body).await?;
+        // The tokens are the user's of the corp DingTalk names: never keep them for another.
+        if let (Some(theirs), Who::User { corp, .. }) = (&t.corp_id, who)
+            && theirs != corp
+        {
+            return Err(Error::Config(format!(
+                "DingTalk issued these user tokens for corp {theirs:?}, not {corp:?}; they are not kept"
+            )));
+        }
         // Refresh tokens rotate: keep the new one.
         self.inner
             .store
@@ -82,15 +92,14 @@ impl Principal {
             .dt
             .user_token_call(&self.who, "authorization_code", "code", &auth_code)
             .await?;
-        // Seed the cache with the fresh access token.
+        // The token DingTalk just issued replaces any cached one: it carries the newest
+        // grant (after an incremental authorization, say).
         let store = self.dt.inner.store.clone();
         self.dt
             .inner
             .tokens
-            .get(&self.token_id, &*store, || async {
-                Ok::<_, Error>(fetched)
-            })
-            .await?;
+            .put(&self.token_id, &*store, fetched)
+            .await;
         Ok(())
     }
 }
