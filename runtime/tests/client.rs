@@ -9,19 +9,8 @@ use dingscope::{AuthType, DenyReason, Error, OpenAuthRequest, Secret, requires_s
 use dingscope_mock::{DenialShape, Fault, MockDingTalk, Target};
 use serde_json::Value;
 
-const SUITE: &str = "suite-key";
-const SUITE_SECRET: &str = "suite-secret-value-1";
-const TICKET: &str = "suite-ticket-value-1";
-const CORP: &str = "dingcorp1";
-const DISMISSIONS: &str = "/v1.0/hrm/employees/dismissions";
-
-fn fast_retry() -> Retry {
-    Retry {
-        attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-    }
-}
+mod common;
+use common::*;
 
 async fn isv() -> (MockDingTalk, DingTalk) {
     let mock = MockDingTalk::start().await.unwrap();
@@ -589,24 +578,14 @@ async fn a_forged_delegated_ok_grants_nothing() {
     let user = dt.user(CORP, "union1");
     let code = mock.grant_user(CORP, "union1", ["snsapi_base"]);
     user.exchange_code(Secret::new(code)).await.unwrap();
-    let g = user
-        .record_open_auth(
-            &ask("Contact.User.Read", AuthType::Delegated),
-            OpenAuthStatus::Ok,
-        )
-        .await
-        .unwrap();
+    let request = ask("Contact.User.Read", AuthType::Delegated);
+    let answer_ok = || user.record_open_auth(&request, OpenAuthStatus::Ok);
+    let g = answer_ok().await.unwrap();
     assert!(!g.contains("Contact.User.Read"), "{g:?}");
     assert!(g.contains("snsapi_base"), "{g:?}");
     // A real grant shows up in DingTalk's list, and is kept.
     mock.grant_user(CORP, "union1", ["Contact.User.Read"]);
-    let g = user
-        .record_open_auth(
-            &ask("Contact.User.Read", AuthType::Delegated),
-            OpenAuthStatus::Ok,
-        )
-        .await
-        .unwrap();
+    let g = answer_ok().await.unwrap();
     assert!(g.contains("Contact.User.Read"), "{g:?}");
 }
 

@@ -2,27 +2,15 @@
 //! long to read, clear-text bases, and requests that cannot be built. Each is refused with
 //! a typed error, and nothing secret reaches a host other than the configured one.
 
-use std::time::Duration;
 
-use dingscope::client::{App, DingTalk, Retry};
+use dingscope::client::{App, DingTalk, Principal};
 use dingscope::{Error, Secret};
 use dingscope_mock::MockDingTalk;
 use dingscope_mock::raw::{RawRequest, RawServer};
 use serde_json::Value;
 
-const SUITE: &str = "suite-key";
-const SUITE_SECRET: &str = "suite-secret-value-9";
-const TICKET: &str = "suite-ticket-value-9";
-const CORP: &str = "dingcorp1";
-const DISMISSIONS: &str = "/v1.0/hrm/employees/dismissions";
-
-fn fast_retry() -> Retry {
-    Retry {
-        attempts: 3,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-    }
-}
+mod common;
+use common::*;
 
 fn client(base: &str) -> DingTalk {
     DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
@@ -34,6 +22,16 @@ fn client(base: &str) -> DingTalk {
 }
 
 const TOKEN: &str = r#"{"accessToken":"token-value-7","expireIn":7200}"#;
+
+/// The corp of an ISV client on `server`, with the suite ticket and a grant of the
+/// dismissions code: what a call needs before it reaches the network.
+async fn granted_corp(server: &RawServer) -> Principal {
+    let dt = client(&server.base_url());
+    dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
+    let corp = dt.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    corp
+}
 
 /// Answers the token endpoint with a token, and everything else with `other`.
 fn token_then(
@@ -90,10 +88,7 @@ async fn a_redirected_api_call_carries_no_token_elsewhere() {
     let redirector = RawServer::start(token_then(redirect_to(elsewhere.base_url())))
         .await
         .unwrap();
-    let dt = client(&redirector.base_url());
-    dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
-    let corp = dt.corp(CORP);
-    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let corp = granted_corp(&redirector).await;
     for path in [DISMISSIONS, "/topapi/smartwork/hrm/employee/querydimission"] {
         let err = corp
             .request(reqwest::Method::POST, path)
@@ -201,10 +196,7 @@ async fn an_answer_too_long_is_refused() {
         let server = RawServer::start(token_then(move |_: &RawRequest| answer.clone()))
             .await
             .unwrap();
-        let dt = client(&server.base_url());
-        dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
-        let corp = dt.corp(CORP);
-        corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+        let corp = granted_corp(&server).await;
         let err = corp.get(DISMISSIONS).send::<Value>().await.unwrap_err();
         assert!(matches!(err, Error::Protocol(_)), "{err:?}");
         assert!(err.to_string().contains("longer than"), "{err}");
@@ -238,10 +230,7 @@ async fn a_request_that_cannot_be_built_is_not_retried() {
     })
     .await
     .unwrap();
-    let dt = client(&server.base_url());
-    dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
-    let corp = dt.corp(CORP);
-    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let corp = granted_corp(&server).await;
     let err = corp.get(DISMISSIONS).send::<Value>().await.unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
     assert!(!err.to_string().contains("bad"), "{err}");
