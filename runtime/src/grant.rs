@@ -56,6 +56,7 @@ impl Grant {
                 auth,
                 mask,
                 extra: extra.into_boxed_slice(),
+                #[cfg(feature = "client")]
                 owner: None,
             }),
         }
@@ -116,8 +117,10 @@ impl Grant {
     {
         let mine: Vec<String> = self.codes().map(str::to_owned).collect();
         let theirs: Vec<String> = codes.into_iter().map(|c| c.as_ref().to_owned()).collect();
-        Grant::new(self.auth_type(), mine.iter().chain(theirs.iter()))
-            .owned_by(self.inner.owner.clone())
+        self.same_owner(Grant::new(
+            self.auth_type(),
+            mine.iter().chain(theirs.iter()),
+        ))
     }
 
     /// This grant less `codes` (a server denial says they are not granted after all).
@@ -130,14 +133,22 @@ impl Grant {
             .into_iter()
             .map(|c| c.as_ref().trim().to_owned())
             .collect();
-        Grant::new(
+        self.same_owner(Grant::new(
             self.auth_type(),
             self.codes().filter(|c| !drop.iter().any(|d| d == c)),
-        )
-        .owned_by(self.inner.owner.clone())
+        ))
+    }
+
+    /// `grant`, belonging to whom this one belongs.
+    fn same_owner(&self, grant: Grant) -> Grant {
+        #[cfg(feature = "client")]
+        return grant.owned_by(self.inner.owner.clone());
+        #[cfg(not(feature = "client"))]
+        grant
     }
 
     /// This grant, naming the corp or user it belongs to.
+    #[cfg(feature = "client")]
     pub(crate) fn owned_by(mut self, owner: Option<Arc<str>>) -> Grant {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.owner = owner;
@@ -155,6 +166,7 @@ impl Grant {
     }
 
     /// The corp or user this grant belongs to, if the client made it.
+    #[cfg(feature = "client")]
     pub(crate) fn owner(&self) -> Option<&str> {
         self.inner.owner.as_deref()
     }

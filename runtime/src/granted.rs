@@ -13,6 +13,7 @@ pub(crate) struct Granted {
     pub(crate) extra: Box<[Box<str>]>,
     /// The corp or user whose grant this is, for grants the client keeps: a request on
     /// behalf of another is refused while this grant is entered.
+    #[cfg(feature = "client")]
     pub(crate) owner: Option<std::sync::Arc<str>>,
 }
 

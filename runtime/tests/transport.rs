@@ -2,7 +2,6 @@
 //! long to read, clear-text bases, and requests that cannot be built. Each is refused with
 //! a typed error, and nothing secret reaches a host other than the configured one.
 
-
 use dingscope::client::{App, DingTalk, Principal};
 use dingscope::{Error, Secret};
 use dingscope_mock::MockDingTalk;

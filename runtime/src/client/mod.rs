@@ -17,6 +17,18 @@
 //!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # TLS
+//!
+//! The client uses rustls with ring and the platform's certificate verifier, configured
+//! for this client alone: the process-wide rustls provider stays the application's.
+//! dingscope builds reqwest with `rustls-no-provider`, which Cargo unifies with every
+//! reqwest in the program; a program whose other reqwest clients bring no TLS feature of
+//! their own installs a provider once at start:
+//!
+//! ```
+//! let _ = rustls::crypto::ring::default_provider().install_default();
+//! ```
 
 mod answer;
 mod builder;
