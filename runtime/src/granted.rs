@@ -5,7 +5,9 @@ use crate::mask::Mask;
 use crate::scope::AuthType;
 
 /// What one [`Grant`](crate::Grant) holds, behind its reference count. The ambient state
-/// points at one of these while a grant is entered.
+/// points at one of these while a grant is entered. `repr(C)`: what the check reads, the
+/// authorization type and the mask, comes first, on the first cache line.
+#[repr(C)]
 pub(crate) struct Granted {
     pub(crate) auth: AuthType,
     pub(crate) mask: Mask,
