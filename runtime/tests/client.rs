@@ -636,3 +636,86 @@ async fn a_grant_is_tied_to_its_corp() {
         .unwrap();
     assert_eq!(mock.api_requests(path), 1);
 }
+
+/// A store that refuses to write refresh tokens while `down` is set.
+#[derive(Default)]
+struct RefusesRefresh {
+    inner: dingscope::client::MemoryStore,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl dingscope::client::Store for RefusesRefresh {
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> dingscope::client::BoxFuture<'a, Result<Option<String>, dingscope::StoreError>> {
+        self.inner.get(key)
+    }
+    fn set<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+        ttl: Option<Duration>,
+    ) -> dingscope::client::BoxFuture<'a, Result<(), dingscope::StoreError>> {
+        if key.starts_with("dingscope:refresh:")
+            && self.down.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Box::pin(async { Err(dingscope::StoreError::new("down")) });
+        }
+        self.inner.set(key, value, ttl)
+    }
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> dingscope::client::BoxFuture<'a, Result<bool, dingscope::StoreError>> {
+        self.inner.try_lock(key, owner, ttl)
+    }
+    fn delete_if<'a>(
+        &'a self,
+        key: &'a str,
+        expected: &'a str,
+    ) -> dingscope::client::BoxFuture<'a, Result<bool, dingscope::StoreError>> {
+        self.inner.delete_if(key, expected)
+    }
+}
+
+/// Refresh tokens rotate, and the one just used is spent at DingTalk: when the store
+/// refuses the new one, the process keeps it, refreshes with it, and writes it back once
+/// the store answers.
+#[tokio::test]
+async fn a_rotated_refresh_token_survives_a_store_failure() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.install_suite(SUITE, SUITE_SECRET, TICKET, CORP);
+    let store = Arc::new(RefusesRefresh::default());
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .store(store.clone())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let user = dt.user(CORP, "union1");
+    let code = mock.grant_user(CORP, "union1", ["Contact.User.Read", "snsapi_base"]);
+    store.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    user.exchange_code(Secret::new(code)).await.unwrap();
+    user.refresh_user_grant().await.unwrap();
+    for _ in 0..2 {
+        mock.expire_all_tokens();
+        let _: Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
+    }
+    store.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    mock.expire_all_tokens();
+    let _: Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
+    // The store has the newest one now: another instance sharing it can refresh.
+    let other = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .store(store.clone())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    mock.expire_all_tokens();
+    let other = other.user(CORP, "union1");
+    other.refresh_user_grant().await.unwrap();
+    let _: Value = other.get("/v1.0/contact/users/me").send().await.unwrap();
+}

@@ -146,6 +146,7 @@ impl DingTalkBuilder {
                 retry: self.retry,
                 applied: self.applied,
                 max_answer: self.max_answer,
+                pending_refresh: Default::default(),
             }),
         })
     }

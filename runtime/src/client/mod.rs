@@ -49,6 +49,8 @@ mod token;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::Secret;
+
 pub use answer::{MAX_CODES_IN_TEXT, Verdict, classify_new, classify_old, codes_in_text};
 pub use builder::{DingTalkBuilder, Retry};
 pub use credentials::App;
@@ -88,6 +90,8 @@ pub(crate) struct Inner {
     pub(crate) applied: Vec<String>,
     /// The longest answer read, in bytes.
     pub(crate) max_answer: usize,
+    /// Rotated refresh tokens the store refused, by store key, until it takes them.
+    pub(crate) pending_refresh: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
 }
 
 impl fmt::Debug for DingTalk {

@@ -17,7 +17,13 @@ impl DingTalk {
     /// A new access token for the user `who`, with the refresh token in the store.
     pub(super) async fn refresh_user_token(&self, who: &Who) -> Result<Fetched, Error> {
         let key = keys::refresh(self.client_id(), who);
-        let Some(refresh) = self.inner.store.get(&key).await.map_err(Error::Store)? else {
+        // A refresh token the store has not taken yet is newer than the store's.
+        let pending = self.pending_refresh(&key);
+        let stored = match pending {
+            Some(token) => Some(token.expose().to_owned()),
+            None => self.inner.store.get(&key).await.map_err(Error::Store)?,
+        };
+        let Some(refresh) = stored else {
             let user = match who {
                 Who::User { user, .. } => user.as_str(),
                 Who::Corp(corp) => corp.as_str(),
@@ -63,20 +69,51 @@ impl DingTalk {
                 "DingTalk issued these user tokens for corp {theirs:?}, not {corp:?}; they are not kept"
             )));
         }
-        // Refresh tokens rotate: keep the new one.
-        self.inner
-            .store
-            .set(
-                &keys::refresh(self.client_id(), who),
-                t.refresh_token,
-                Some(REFRESH_LIFETIME),
-            )
-            .await
-            .map_err(Error::Store)?;
+        // Refresh tokens rotate, and the one just used is spent: the new one is never lost.
+        // If the store refuses it, this process keeps it until the store takes it.
+        let key = keys::refresh(self.client_id(), who);
+        let refresh = Secret::new(t.refresh_token);
+        self.keep_refresh(&key, refresh).await;
         Ok(Fetched {
             token: Secret::new(t.access_token),
             expire_in: t.expire_in,
         })
+    }
+}
+
+impl DingTalk {
+    /// The refresh token this process keeps for `key` because the store refused it.
+    fn pending_refresh(&self, key: &str) -> Option<Secret> {
+        self.inner
+            .pending_refresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Writes a rotated refresh token to the store; while the store refuses it, this
+    /// process keeps it (and the next refresh uses it, and tries the store again).
+    async fn keep_refresh(&self, key: &str, refresh: Secret) {
+        let written = self
+            .inner
+            .store
+            .set(key, refresh.expose().to_owned(), Some(REFRESH_LIFETIME))
+            .await;
+        let mut pending = self
+            .inner
+            .pending_refresh
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match written {
+            Ok(()) => {
+                pending.remove(key);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not store a rotated refresh token; keeping it in this process");
+                pending.insert(key.to_owned(), refresh);
+            }
+        }
     }
 }
 
