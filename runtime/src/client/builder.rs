@@ -136,7 +136,7 @@ impl DingTalkBuilder {
         Ok(DingTalk {
             inner: Arc::new(Inner {
                 http,
-                tokens: TokenCache::new(self.margin),
+                tokens: TokenCache::new(self.margin, lock_ttl(&self.retry, self.timeout)),
                 grants: GrantCache::default(),
                 ticket: TicketSlot::default(),
                 app: self.app,
@@ -168,6 +168,22 @@ impl DingTalk {
             allow_http: false,
         }
     }
+}
+
+/// How long a token refresh lock is taken for: the slowest fetch these settings allow
+/// (every attempt timing out, every pause at its longest), plus ten seconds for the store
+/// and the suite ticket. It is extended while a fetch runs.
+pub(crate) fn lock_ttl(retry: &Retry, timeout: Duration) -> Duration {
+    let attempts = retry.attempts.max(1);
+    let pauses = retry
+        .max_delay
+        .saturating_mul(attempts - 1)
+        .saturating_mul(3)
+        / 2;
+    timeout
+        .saturating_mul(attempts)
+        .saturating_add(pauses)
+        .saturating_add(Duration::from_secs(10))
 }
 
 /// The client's TLS: rustls with ring, and the platform's certificate verifier, given to

@@ -28,6 +28,9 @@ fn err(e: redis::RedisError) -> StoreError {
     StoreError::with_cause("redis failed", e)
 }
 
+/// Sets a key's expiry only if its value is still the expected one (a lock's holder).
+const EXTEND_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end"#;
+
 /// Deletes a key only if its value is still the expected one.
 const DELETE_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end"#;
 
@@ -101,6 +104,27 @@ impl Store for RedisStore {
                 .await
                 .map_err(err)?;
             Ok(set.is_some())
+        })
+    }
+
+    fn extend_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            redis::cmd("EVAL")
+                .arg(EXTEND_IF)
+                .arg(1)
+                .arg(key)
+                .arg(owner)
+                .arg(ttl.as_millis().max(1) as u64)
+                .query_async::<i64>(&mut c)
+                .await
+                .map(|n| n == 1)
+                .map_err(err)
         })
     }
 

@@ -42,6 +42,19 @@ pub trait Store: Send + Sync + 'static {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Extends the lock `key` to `ttl` from now if `owner` still holds it, atomically;
+    /// `true` if extended. A refresh that runs long keeps its lock with it. The default
+    /// cannot do it atomically and extends nothing: locks then last their first `ttl`,
+    /// which is longer than the slowest fetch.
+    fn extend_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (key, owner, ttl);
+        Box::pin(async { Ok(false) })
+    }
     /// Releases the lock `key` if `owner` still holds it (a lock's value is its owner).
     fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         let removed = self.delete_if(key, owner);
@@ -112,6 +125,22 @@ impl Store for MemoryStore {
             }
         });
         Box::pin(async move { Ok(taken) })
+    }
+
+    fn extend_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let extended = self.with(|m| match m.get_mut(key) {
+            Some((value, expiry)) if value == owner => {
+                *expiry = Some(Instant::now() + ttl);
+                true
+            }
+            _ => false,
+        });
+        Box::pin(async move { Ok(extended) })
     }
 
     fn delete_if<'a>(

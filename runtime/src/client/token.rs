@@ -38,8 +38,23 @@ struct StoredToken {
 
 /// Longest lifetime believed, whatever `expireIn` says (30 days).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
-/// How long a cross-process refresh lock is held at most.
-const LOCK_TTL: Duration = Duration::from_secs(10);
+/// Another instance holds the token refresh lock, the wait for its token ran out, and no
+/// token of this process is still valid.
+#[derive(Debug)]
+pub(crate) struct Busy;
+
+impl From<Busy> for crate::Error {
+    fn from(_: Busy) -> crate::Error {
+        crate::Error::Unavailable(crate::error::ApiError::new(
+            "token refresh",
+            0,
+            "",
+            "another instance is refreshing this token and has not shared it in time",
+            None,
+            0,
+        ))
+    }
+}
 
 /// One key's token in this process. A [`Principal`](super::Principal) keeps its slot, so
 /// that a cache hit is a read lock, a clock read and a reference-count increment, with no
@@ -79,7 +94,30 @@ pub(crate) struct TokenCache {
     refused: RwLock<HashMap<String, u64>>,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     margin: Duration,
+    /// How long the cross-instance refresh lock is taken for: longer than the slowest
+    /// fetch, and extended while a fetch runs.
+    lock_ttl: Duration,
+    /// This cache's identity as a lock holder: 128 random bits.
     owner: String,
+}
+
+/// 128 random bits, in hex: the operating system's, else the standard library's
+/// randomly keyed hasher (seeded from the operating system too).
+fn random_owner() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        use std::hash::{BuildHasher, Hasher};
+        for half in bytes.chunks_mut(8) {
+            let mut h = std::hash::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            half.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn now_ms() -> u64 {
@@ -102,17 +140,16 @@ pub(crate) fn lifetimes(expire_in: i64, margin: Duration) -> Option<(Duration, D
 }
 
 impl TokenCache {
-    pub(crate) fn new(margin: Duration) -> TokenCache {
+    /// A cache that refreshes `margin` before expiry and holds the cross-instance refresh
+    /// lock for `lock_ttl` at a time.
+    pub(crate) fn new(margin: Duration, lock_ttl: Duration) -> TokenCache {
         TokenCache {
             slots: RwLock::default(),
             refused: RwLock::default(),
             flights: Mutex::default(),
             margin,
-            owner: format!(
-                "{}-{:x}",
-                std::process::id(),
-                now_ms() ^ (&margin as *const _ as u64)
-            ),
+            lock_ttl,
+            owner: random_owner(),
         }
     }
 
@@ -146,6 +183,7 @@ impl TokenCache {
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, E>>,
+        E: From<Busy>,
     {
         let slot = self.slot(key);
         if let Some(t) = slot.fresh() {
@@ -160,17 +198,25 @@ impl TokenCache {
         if let Some(t) = self.read_store(store, key).await {
             return Ok(t);
         }
-        // Across processes: one refresher; the others wait for its token.
+        // Across processes: one refresher; the others wait for its token, as long as its
+        // lock can last. A waiter never fetches without the lock: when the wait runs out,
+        // it serves its own still-valid token or fails. Only a store that does not answer
+        // leaves each process to refresh alone.
         let mut locked = false;
-        for attempt in 0..40u32 {
-            match store.try_lock(&lock_key, &self.owner, LOCK_TTL).await {
+        let deadline = tokio::time::Instant::now() + self.lock_ttl;
+        let mut attempt = 0u64;
+        loop {
+            match store.try_lock(&lock_key, &self.owner, self.lock_ttl).await {
                 Ok(true) => {
                     locked = true;
                     break;
                 }
                 Ok(false) => {
-                    tokio::time::sleep(Duration::from_millis(25 * u64::from(attempt.min(8) + 1)))
-                        .await;
+                    if tokio::time::Instant::now() >= deadline {
+                        return slot.usable().ok_or_else(|| E::from(Busy));
+                    }
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(25 * attempt.min(8))).await;
                     if let Some(t) = self.read_store(store, key).await {
                         return Ok(t);
                     }
@@ -190,12 +236,42 @@ impl TokenCache {
         };
         let out = match shared {
             Some(t) => Ok(t),
+            None if locked => {
+                let refresh = self.refresh(&slot, store, key, fetch);
+                self.holding(store, &lock_key, refresh).await
+            }
             None => self.refresh(&slot, store, key, fetch).await,
         };
         if locked && let Err(e) = store.unlock(&lock_key, &self.owner).await {
             tracing::warn!(error = %e, "could not release a token refresh lock; it expires by itself");
         }
         out
+    }
+
+    /// Runs `work` while holding the lock `lock_key`, extending the lock every third of its
+    /// lifetime so that a slow fetch never outlives it.
+    async fn holding<T>(
+        &self,
+        store: &dyn Store,
+        lock_key: &str,
+        work: impl Future<Output = T>,
+    ) -> T {
+        let mut work = std::pin::pin!(work);
+        loop {
+            match tokio::time::timeout(self.lock_ttl / 3, &mut work).await {
+                Ok(out) => return out,
+                Err(_) => match store
+                    .extend_lock(lock_key, &self.owner, self.lock_ttl)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(
+                        "the token refresh lock could not be extended; another instance may refresh too"
+                    ),
+                    Err(e) => tracing::warn!(error = %e, "could not extend the token refresh lock"),
+                },
+            }
+        }
     }
 
     /// Keeps `fetched`, a token DingTalk has just issued, as `key`'s token here and in the
@@ -326,6 +402,110 @@ mod tests {
     use crate::client::store::{BoxFuture, MemoryStore, StoreError};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// The lock lifetime of the default settings, as the builder computes it.
+    const LOCK_TTL: Duration = Duration::from_secs(34);
+
+    impl From<Busy> for () {
+        fn from(_: Busy) {}
+    }
+
+    impl From<Busy> for &'static str {
+        fn from(_: Busy) -> &'static str {
+            "busy"
+        }
+    }
+
+    #[test]
+    fn the_default_lock_outlasts_the_slowest_fetch() {
+        let retry = crate::client::Retry::default();
+        let ttl = crate::client::builder::lock_ttl(&retry, Duration::from_secs(3));
+        // Three attempts of 3 s and two pauses of at most 5 s × 1.5.
+        assert!(ttl > Duration::from_secs(9 + 15), "{ttl:?}");
+        assert_eq!(ttl, LOCK_TTL);
+    }
+
+    /// Two caches made in one process, at once, from one place: two owners, 128 bits each.
+    #[test]
+    fn every_cache_is_its_own_lock_owner() {
+        let caches: Vec<TokenCache> = (0..64)
+            .map(|_| TokenCache::new(Duration::from_secs(600), LOCK_TTL))
+            .collect();
+        let owners: std::collections::HashSet<&str> =
+            caches.iter().map(|c| c.owner.as_str()).collect();
+        assert_eq!(owners.len(), caches.len());
+        assert!(owners.iter().all(|o| o.len() == 32), "{owners:?}");
+    }
+
+    /// Another instance holds the refresh lock and never shares a token: when the wait
+    /// runs out, this one does not fetch without the lock; it fails.
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_never_fetches_without_the_lock() {
+        let store = MemoryStore::new();
+        assert!(
+            store
+                .try_lock(
+                    &keys::lock("k"),
+                    "another-instance",
+                    Duration::from_secs(3600)
+                )
+                .await
+                .unwrap()
+        );
+        let cache = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
+        let fetches = AtomicUsize::new(0);
+        let got = cache
+            .get("k", &store, || async {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, &str>(Fetched {
+                    token: Secret::new("fetched-without-the-lock"),
+                    expire_in: 7200,
+                })
+            })
+            .await;
+        assert_eq!(got, Err("busy"));
+        assert_eq!(fetches.load(Ordering::SeqCst), 0);
+    }
+
+    /// A fetch slower than the lock's lifetime keeps its lock: another instance waits for
+    /// its token instead of fetching a second one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_fetch_keeps_its_lock() {
+        let store = Arc::new(MemoryStore::new());
+        let ttl = Duration::from_millis(300);
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let slow = {
+            let (store, fetches) = (store.clone(), fetches.clone());
+            tokio::spawn(async move {
+                let a = TokenCache::new(Duration::from_secs(600), ttl);
+                a.get("k", &*store, || async {
+                    fetches.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(1000)).await;
+                    Ok::<_, ()>(Fetched {
+                        token: Secret::new("slow"),
+                        expire_in: 7200,
+                    })
+                })
+                .await
+                .unwrap()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let b = TokenCache::new(Duration::from_secs(600), Duration::from_secs(5));
+        let t = b
+            .get("k", &*store, || async {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, ()>(Fetched {
+                    token: Secret::new("second"),
+                    expire_in: 7200,
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(t.expose(), "slow");
+        assert_eq!(slow.await.unwrap().expose(), "slow");
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn lifetimes_have_a_floor() {
         let m = Duration::from_secs(600);
@@ -344,7 +524,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_thousand_callers_one_fetch() {
-        let cache = Arc::new(TokenCache::new(Duration::from_secs(600)));
+        let cache = Arc::new(TokenCache::new(Duration::from_secs(600), LOCK_TTL));
         let store = Arc::new(MemoryStore::new());
         let fetches = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
@@ -373,8 +553,8 @@ mod tests {
     #[tokio::test]
     async fn a_second_process_takes_the_shared_token() {
         let store = MemoryStore::new();
-        let a = TokenCache::new(Duration::from_secs(600));
-        let b = TokenCache::new(Duration::from_secs(600));
+        let a = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
+        let b = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
         let t = a
             .get("k", &store, || async {
                 Ok::<_, ()>(Fetched {
@@ -403,7 +583,7 @@ mod tests {
     enum Interference {
         /// Between our read of the store and our lock, it fetches a token, shares it and
         /// releases the lock: the moment a naive refresher fetches twice.
-        SharesBeforeOurLock(TokenCache),
+        SharesBeforeOurLock(Box<TokenCache>),
         /// Right after we read the store, it stores a newer token.
         StoresAfterOurRead(Mutex<Option<String>>),
     }
@@ -468,9 +648,12 @@ mod tests {
     async fn the_lock_winner_reads_the_store_again_before_fetching() {
         let store = Interleaved {
             inner: MemoryStore::new(),
-            other: Interference::SharesBeforeOurLock(TokenCache::new(Duration::from_secs(600))),
+            other: Interference::SharesBeforeOurLock(Box::new(TokenCache::new(
+                Duration::from_secs(600),
+                LOCK_TTL,
+            ))),
         };
-        let cache = TokenCache::new(Duration::from_secs(600));
+        let cache = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
         let t = cache
             .get("k", &store, || async {
                 Err::<Fetched, _>("fetched although another process had just shared a token")
@@ -494,7 +677,7 @@ mod tests {
             inner: MemoryStore::new(),
             other: Interference::StoresAfterOurRead(Mutex::new(None)),
         };
-        let cache = TokenCache::new(Duration::from_secs(600));
+        let cache = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
         let old = cache
             .get("k", &store, || async {
                 Ok::<_, ()>(Fetched {
