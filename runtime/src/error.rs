@@ -26,6 +26,9 @@ pub enum Error {
     /// Throttled, still after the retries.
     #[cfg(feature = "client")]
     Throttled(Box<ApiError>),
+    /// The corp's monthly call quota is used up; not retried, it lasts until the month ends.
+    #[cfg(feature = "client")]
+    QuotaExceeded(Box<ApiError>),
     /// No answer in time, still after the retries.
     #[cfg(feature = "client")]
     Timeout(Box<ApiError>),
@@ -63,6 +66,8 @@ impl fmt::Display for Error {
             Error::BadToken(e) => write!(f, "access token refused: {e}"),
             #[cfg(feature = "client")]
             Error::Throttled(e) => write!(f, "throttled: {e}"),
+            #[cfg(feature = "client")]
+            Error::QuotaExceeded(e) => write!(f, "monthly call quota used up: {e}"),
             #[cfg(feature = "client")]
             Error::Timeout(e) => write!(f, "timed out: {e}"),
             #[cfg(feature = "client")]

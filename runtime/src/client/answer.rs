@@ -35,6 +35,12 @@ pub enum Verdict {
         /// DingTalk's code or errcode.
         code: String,
     },
+    /// The corp's monthly call quota is used up (`ApiCountLimitForOrg`, old API 90020):
+    /// not retried, it lasts until the month ends.
+    QuotaExceeded {
+        /// DingTalk's code or errcode.
+        code: String,
+    },
     /// No answer in time (504).
     Timeout,
     /// Another server-side failure (5xx).
@@ -200,9 +206,20 @@ fn not_json(status: u16) -> Verdict {
 }
 
 /// Classifies an answer of the new API (`api.dingtalk.com`).
+///
+/// A success status with a body in the error shape (`code`, `message` and `requestid`
+/// at the top level) is read as the error it says.
 pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     if (200..300).contains(&status) {
-        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        let parsed = std::str::from_utf8(body)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<&RawValue>(text)
+                    .map(Object::of)
+                    .map_err(|e| e.to_string())
+            });
+        return match parsed {
+            Ok(v) if is_error_shape(&v) => classify_error(status, &v),
             Ok(_) => Verdict::Ok,
             Err(e) => Verdict::Malformed {
                 status,
@@ -216,6 +233,21 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     let Some(v) = std::str::from_utf8(body).ok().and_then(Object::parse) else {
         return not_json(status);
     };
+    classify_error(status, &v)
+}
+
+/// The new API's error shape: `code`, `message` and `requestid` at the top level.
+fn is_error_shape(v: &Object<'_>) -> bool {
+    ["code", "message", "requestid"]
+        .iter()
+        .all(|k| v.get(k).is_some())
+}
+
+/// The monthly call quota of a corp: `Forbidden.AccessDenied.ApiCountLimitForOrg`, old
+/// API 90020. It lasts until the month ends: not retried.
+const QUOTA_CODE: &str = "Forbidden.AccessDenied.ApiCountLimitForOrg";
+
+fn classify_error(status: u16, v: &Object<'_>) -> Verdict {
     let code = v.text("code").unwrap_or_default();
     let message = v.text("message").unwrap_or_default();
     let request_id = v.text("requestid");
@@ -235,6 +267,9 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
             code,
             request_id,
         };
+    }
+    if code.eq_ignore_ascii_case(QUOTA_CODE) {
+        return Verdict::QuotaExceeded { code };
     }
     if code.starts_with("Forbidden.AccessDenied.Qp") || status == 429 || code == "system.busy" {
         return Verdict::Throttled { code };
@@ -275,9 +310,16 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
     let Some(v) = std::str::from_utf8(body).ok().and_then(Object::parse) else {
         return not_json(status);
     };
-    let errcode = v
-        .get("errcode")
-        .and_then(|c| serde_json::from_str::<i64>(c.get()).ok());
+    let errcode = match v.get("errcode").map(errcode_of) {
+        None => None,
+        Some(Some(c)) => Some(c),
+        Some(None) => {
+            return Verdict::Malformed {
+                status,
+                what: "`errcode` is not a number".into(),
+            };
+        }
+    };
     let errmsg = v.text("errmsg").unwrap_or_default();
     match errcode {
         None | Some(0) if (200..300).contains(&status) => Verdict::Ok,
@@ -302,7 +344,10 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
         Some(c @ (40014 | 41001 | 42001)) => Verdict::BadToken {
             code: c.to_string(),
         },
-        Some(c @ 90001..=90014) => Verdict::Throttled {
+        Some(90020) => Verdict::QuotaExceeded {
+            code: "90020".into(),
+        },
+        Some(c @ (90001..=90014 | 90018)) => Verdict::Throttled {
             code: c.to_string(),
         },
         Some(c) => Verdict::Other {
@@ -312,6 +357,19 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
             request_id: None,
         },
     }
+}
+
+/// The old API's `errcode` as DingTalk or a proxy may write it: an integer, a float with
+/// no fraction (`88.0`), or either as a string (`"60011"`).
+fn errcode_of(raw: &RawValue) -> Option<i64> {
+    let text = serde_json::from_str::<String>(raw.get()).unwrap_or_else(|_| raw.get().to_owned());
+    let text = text.trim();
+    text.parse::<i64>().ok().or_else(|| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
 }
 
 /// A success body as `T`; anything else is a protocol error naming `what` was expected.
@@ -339,6 +397,9 @@ pub(crate) fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32)
     };
     match v {
         Verdict::Throttled { code } => Error::Throttled(e(&code, "throttled", None)),
+        Verdict::QuotaExceeded { code } => {
+            Error::QuotaExceeded(e(&code, "the corp's monthly call quota is used up", None))
+        }
         Verdict::Timeout => Error::Timeout(e("", "no answer in time", None)),
         Verdict::Unavailable { .. } => Error::Unavailable(e("", "server failure", None)),
         Verdict::BadToken { code } => {
@@ -468,6 +529,56 @@ mod tests {
                 return s;
             }
         }
+    }
+
+    /// Old-API codes in every spelling, the QPS and quota codes, and a success status
+    /// with an error body.
+    #[test]
+    fn codes_in_every_spelling_are_typed() {
+        for body in [
+            br#"{"errcode":"60011","errmsg":"requiredScopes=[Contact.User.Read]"}"#.as_slice(),
+            br#"{"errcode":60011.0,"errmsg":"requiredScopes=[Contact.User.Read]"}"#,
+            br#"{"errcode":" 60011 ","errmsg":"requiredScopes=[Contact.User.Read]"}"#,
+        ] {
+            assert!(
+                matches!(classify_old(200, body), Verdict::Denied { ref required, .. } if required == &["Contact.User.Read"]),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":"0"}"#),
+            Verdict::Ok
+        ));
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":0.0}"#),
+            Verdict::Ok
+        ));
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":"abc"}"#),
+            Verdict::Malformed { .. }
+        ));
+        assert!(matches!(
+            classify_old(200, br#"{"errcode":90018,"errmsg":"qps"}"#),
+            Verdict::Throttled { .. }
+        ));
+        let quota = classify_old(200, br#"{"errcode":90020,"errmsg":"quota"}"#);
+        assert!(matches!(quota, Verdict::QuotaExceeded { .. }), "{quota:?}");
+        assert!(!quota.is_retryable());
+        let quota = classify_new(
+            403,
+            br#"{"code":"Forbidden.AccessDenied.ApiCountLimitForOrg","message":"m","requestid":"r"}"#,
+        );
+        assert!(matches!(quota, Verdict::QuotaExceeded { .. }), "{quota:?}");
+        let hidden = classify_new(
+            200,
+            br#"{"code":"Forbidden.AccessDenied.QpsLimitForAppkeyAndApi","message":"m","requestid":"r"}"#,
+        );
+        assert!(matches!(hidden, Verdict::Throttled { .. }), "{hidden:?}");
+        assert!(matches!(
+            classify_new(200, br#"{"code":"x","result":[]}"#),
+            Verdict::Ok
+        ));
     }
 
     #[test]
