@@ -60,13 +60,18 @@ impl From<Busy> for crate::Error {
 /// that a cache hit is a read lock, a clock read and a reference-count increment, with no
 /// hashing of the key.
 #[derive(Default)]
-pub(crate) struct Slot(RwLock<Option<Cached>>);
+pub(crate) struct Slot {
+    cached: RwLock<Option<Cached>>,
+    /// The last token whose lifetime was zero or less, with when it arrived: not cached,
+    /// but shared with the callers that were already waiting for it.
+    once: Mutex<Option<(Instant, Secret)>>,
+}
 
 impl Slot {
     /// A fresh token, if any. The fast path of every call.
     #[inline]
     pub(crate) fn fresh(&self) -> Option<Secret> {
-        let cached = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
         cached
             .as_ref()
             .filter(|c| c.stale_at > Instant::now())
@@ -75,15 +80,28 @@ impl Slot {
 
     /// A token that has not expired, stale or not.
     fn usable(&self) -> Option<Secret> {
-        let cached = self.0.read().unwrap_or_else(|e| e.into_inner());
+        let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
         cached
             .as_ref()
             .filter(|c| c.expires_at > Instant::now())
             .map(|c| c.token.clone())
     }
 
+    /// A token of no lifetime that arrived after `since`: one fetch serves every caller
+    /// that was waiting for it.
+    fn once_since(&self, since: Instant) -> Option<Secret> {
+        let once = self.once.lock().unwrap_or_else(|e| e.into_inner());
+        once.as_ref()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, t)| t.clone())
+    }
+
+    fn set_once(&self, token: Secret) {
+        *self.once.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), token));
+    }
+
     fn set(&self, c: Cached) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(c);
+        *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(c);
     }
 }
 
@@ -189,9 +207,10 @@ impl TokenCache {
         if let Some(t) = slot.fresh() {
             return Ok(t);
         }
+        let waiting_since = Instant::now();
         let flight = self.flight(key);
         let _one_at_a_time = flight.lock().await;
-        if let Some(t) = slot.fresh() {
+        if let Some(t) = slot.fresh().or_else(|| slot.once_since(waiting_since)) {
             return Ok(t);
         }
         let lock_key = keys::lock(key);
@@ -327,10 +346,13 @@ impl TokenCache {
                             tracing::warn!(error = %e, "could not share a token through the store");
                         }
                     }
-                    None => tracing::warn!(
-                        expire_in = f.expire_in,
-                        "token endpoint answered a lifetime of zero or less; the token is used once and not cached"
-                    ),
+                    None => {
+                        tracing::warn!(
+                            expire_in = f.expire_in,
+                            "token endpoint answered a lifetime of zero or less; the token is not cached, only shared with the callers waiting for it"
+                        );
+                        slot.set_once(token.clone());
+                    }
                 }
                 Ok(token)
             }
@@ -377,7 +399,7 @@ impl TokenCache {
     pub(crate) async fn invalidate(&self, key: &str, bad: &Secret, store: &dyn Store) {
         {
             let slot = self.slot(key);
-            let mut cached = slot.0.write().unwrap_or_else(|e| e.into_inner());
+            let mut cached = slot.cached.write().unwrap_or_else(|e| e.into_inner());
             if let Some(c) = cached.as_ref().filter(|c| &c.token == bad) {
                 let mut refused = self.refused.write().unwrap_or_else(|e| e.into_inner());
                 let r = refused.entry(key.to_owned()).or_default();
@@ -548,6 +570,48 @@ mod tests {
             assert_eq!(t.await.unwrap().expose(), "t1");
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    /// A token endpoint that answers `expireIn: 0`: the token is not cached, but callers
+    /// waiting together share one fetch instead of queueing a fetch each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tokens_of_no_lifetime_are_shared_by_those_waiting() {
+        let cache = Arc::new(TokenCache::new(Duration::from_secs(600), LOCK_TTL));
+        let store = Arc::new(MemoryStore::new());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..100 {
+            let (cache, store, fetches) = (cache.clone(), store.clone(), fetches.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get("k", &*store, || async {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Ok::<_, ()>(Fetched {
+                            token: Secret::new("short-lived"),
+                            expire_in: 0,
+                        })
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap().expose(), "short-lived");
+        }
+        let n = fetches.load(Ordering::SeqCst);
+        assert!(n <= 3, "{n} fetches for 100 callers");
+        // Nothing is cached: a caller that comes later fetches again.
+        let later = cache
+            .get("k", &*store, || async {
+                Ok::<_, ()>(Fetched {
+                    token: Secret::new("next"),
+                    expire_in: 0,
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(later.expose(), "next");
     }
 
     #[tokio::test]
