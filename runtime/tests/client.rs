@@ -719,3 +719,29 @@ async fn a_rotated_refresh_token_survives_a_store_failure() {
     other.refresh_user_grant().await.unwrap();
     let _: Value = other.get("/v1.0/contact/users/me").send().await.unwrap();
 }
+
+/// A delayed push of an older suite ticket, after a newer one, changes nothing.
+#[tokio::test]
+async fn an_older_suite_ticket_is_ignored() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.install_suite(SUITE, SUITE_SECRET, "ticket-new", CORP);
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    let now = std::time::SystemTime::now();
+    assert!(
+        dt.set_suite_ticket_pushed_at(Secret::new("ticket-new"), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !dt.set_suite_ticket_pushed_at(Secret::new("ticket-old"), now - Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    let corp = dt.corp(CORP);
+    grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
+    page(&corp, 0).await.unwrap();
+}

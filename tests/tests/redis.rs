@@ -101,6 +101,7 @@ async fn the_suite_ticket_is_shared_replaced_and_never_expires() {
         raw.get("dingscope:ticket:suite-key")
             .await
             .unwrap()
+            .and_then(|v| v.split_once(':').map(|(_, t)| t.to_owned()))
             .as_deref(),
         Some("ticket-2")
     );
@@ -181,7 +182,13 @@ async fn calls_keep_working_while_redis_is_down() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(stored.as_deref(), Some("ticket-2"));
+    assert_eq!(
+        stored
+            .as_deref()
+            .and_then(|v| v.split_once(':'))
+            .map(|(_, t)| t),
+        Some("ticket-2")
+    );
 }
 
 /// A store error keeps Redis's own error as its cause, typed, and does not print it twice.
@@ -204,4 +211,32 @@ fn a_store_opens_outside_a_runtime() {
         .build()
         .unwrap();
     assert!(rt.block_on(store.get("k")).is_err());
+}
+
+/// DingTalk pushes each ticket again after 10 and 30 s: a delayed push of an older ticket,
+/// reaching another instance after a newer one was stored, changes nothing.
+#[tokio::test]
+async fn an_older_suite_ticket_never_replaces_a_newer_one() {
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    mock.push_suite_ticket(SUITE, "ticket-2");
+    let pushed = std::time::SystemTime::now();
+    let a = instance(&mock, &server.url());
+    assert!(
+        a.set_suite_ticket_pushed_at(Secret::new("ticket-2"), pushed)
+            .await
+            .unwrap()
+    );
+    let b = instance(&mock, &server.url());
+    let older = pushed - Duration::from_secs(5 * 3600);
+    assert!(
+        !b.set_suite_ticket_pushed_at(Secret::new("ticket-1"), older)
+            .await
+            .unwrap()
+    );
+    b.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&b).await.unwrap();
 }

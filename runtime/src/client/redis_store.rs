@@ -28,6 +28,23 @@ fn err(e: redis::RedisError) -> StoreError {
     StoreError::with_cause("redis failed", e)
 }
 
+/// Sets a key unless it holds a value that is greater or equal in byte order (Lua's `<` on
+/// strings follows the server's locale, so the bytes are compared one by one).
+const SET_IF_GREATER: &str = r#"
+local cur = redis.call("get", KEYS[1])
+local new = ARGV[1]
+if cur then
+  for i = 1, math.min(#cur, #new) do
+    local a, b = string.byte(cur, i), string.byte(new, i)
+    if a > b then return 0 end
+    if a < b then redis.call("set", KEYS[1], new) return 1 end
+  end
+  if #cur >= #new then return 0 end
+end
+redis.call("set", KEYS[1], new)
+return 1
+"#;
+
 /// Sets a key's expiry only if its value is still the expected one (a lock's holder).
 const EXTEND_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end"#;
 
@@ -104,6 +121,25 @@ impl Store for RedisStore {
                 .await
                 .map_err(err)?;
             Ok(set.is_some())
+        })
+    }
+
+    fn set_if_greater<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            redis::cmd("EVAL")
+                .arg(SET_IF_GREATER)
+                .arg(1)
+                .arg(key)
+                .arg(value)
+                .query_async::<i64>(&mut c)
+                .await
+                .map(|n| n == 1)
+                .map_err(err)
         })
     }
 

@@ -42,6 +42,22 @@ pub trait Store: Send + Sync + 'static {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Sets `key` to `value`, with no expiry, unless it holds a value that is greater or
+    /// equal (byte order), atomically; `true` if set. Suite tickets are stored so that a
+    /// newer one is greater. The default is a read and a write, which another instance can
+    /// interleave: stores shared by instances implement it atomically.
+    fn set_if_greater<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            match self.get(key).await? {
+                Some(held) if held.as_bytes() >= value.as_bytes() => Ok(false),
+                _ => self.set(key, value, None).await.map(|()| true),
+            }
+        })
+    }
     /// Extends the lock `key` to `ttl` from now if `owner` still holds it, atomically;
     /// `true` if extended. A refresh that runs long keeps its lock with it. The default
     /// cannot do it atomically and extends nothing: locks then last their first `ttl`,
@@ -125,6 +141,21 @@ impl Store for MemoryStore {
             }
         });
         Box::pin(async move { Ok(taken) })
+    }
+
+    fn set_if_greater<'a>(
+        &'a self,
+        key: &'a str,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let set = self.with(|m| match m.get(key) {
+            Some((held, _)) if held.as_bytes() >= value.as_bytes() => false,
+            _ => {
+                m.insert(key.to_owned(), (value, None));
+                true
+            }
+        });
+        Box::pin(async move { Ok(set) })
     }
 
     fn extend_lock<'a>(
