@@ -148,6 +148,25 @@ async fn locks_belong_to_their_holder_and_expire() {
     );
     s.unlock("l", "b").await.unwrap();
     assert!(s.try_lock("l", "a", Duration::from_secs(5)).await.unwrap());
+    // Only the holder extends its lock.
+    assert!(
+        !s.extend_lock("l", "b", Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.extend_lock("l", "a", Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    let ttl = redis_raw_pttl(&server.url(), "l").await;
+    assert!(ttl > 5_000 && ttl <= 60_000, "{ttl}");
+    // Only a greater value replaces the one held.
+    assert!(s.set_if_greater("t", "0002:b".into()).await.unwrap());
+    assert!(!s.set_if_greater("t", "0001:z".into()).await.unwrap());
+    assert!(!s.set_if_greater("t", "0002:b".into()).await.unwrap());
+    assert!(s.set_if_greater("t", "0002:c".into()).await.unwrap());
+    assert_eq!(s.get("t").await.unwrap().as_deref(), Some("0002:c"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,6 +68,20 @@ impl RedisStore {
         })
     }
 
+    /// Runs a Lua script on one key that answers 1 for done, 0 for not.
+    async fn script(&self, script: &str, key: &str, args: Vec<String>) -> Result<bool, StoreError> {
+        let mut c = self.conn().await?;
+        redis::cmd("EVAL")
+            .arg(script)
+            .arg(1)
+            .arg(key)
+            .arg(args)
+            .query_async::<i64>(&mut c)
+            .await
+            .map(|n| n == 1)
+            .map_err(err)
+    }
+
     /// The connection manager, made on first use: `open` needs no Tokio runtime.
     async fn conn(&self) -> Result<ConnectionManager, StoreError> {
         self.conn
@@ -129,18 +143,7 @@ impl Store for RedisStore {
         key: &'a str,
         value: String,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut c = self.conn().await?;
-            redis::cmd("EVAL")
-                .arg(SET_IF_GREATER)
-                .arg(1)
-                .arg(key)
-                .arg(value)
-                .query_async::<i64>(&mut c)
-                .await
-                .map(|n| n == 1)
-                .map_err(err)
-        })
+        Box::pin(self.script(SET_IF_GREATER, key, vec![value]))
     }
 
     fn extend_lock<'a>(
@@ -149,19 +152,8 @@ impl Store for RedisStore {
         owner: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut c = self.conn().await?;
-            redis::cmd("EVAL")
-                .arg(EXTEND_IF)
-                .arg(1)
-                .arg(key)
-                .arg(owner)
-                .arg(ttl.as_millis().max(1) as u64)
-                .query_async::<i64>(&mut c)
-                .await
-                .map(|n| n == 1)
-                .map_err(err)
-        })
+        let millis = ttl.as_millis().max(1).to_string();
+        Box::pin(self.script(EXTEND_IF, key, vec![owner.to_owned(), millis]))
     }
 
     fn delete_if<'a>(
@@ -169,17 +161,6 @@ impl Store for RedisStore {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut c = self.conn().await?;
-            redis::cmd("EVAL")
-                .arg(DELETE_IF)
-                .arg(1)
-                .arg(key)
-                .arg(expected)
-                .query_async::<i64>(&mut c)
-                .await
-                .map(|n| n == 1)
-                .map_err(err)
-        })
+        Box::pin(self.script(DELETE_IF, key, vec![expected.to_owned()]))
     }
 }
