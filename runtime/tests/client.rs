@@ -637,14 +637,16 @@ async fn a_grant_is_tied_to_its_corp() {
     assert_eq!(mock.api_requests(path), 1);
 }
 
-/// A store that refuses to write refresh tokens while `down` is set.
+/// A memory store that records the keys written, and refuses to write refresh tokens
+/// while `down` is set.
 #[derive(Default)]
-struct RefusesRefresh {
+struct TestStore {
     inner: dingscope::client::MemoryStore,
     down: std::sync::atomic::AtomicBool,
+    written: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
-impl dingscope::client::Store for RefusesRefresh {
+impl dingscope::client::Store for TestStore {
     fn get<'a>(
         &'a self,
         key: &'a str,
@@ -662,6 +664,7 @@ impl dingscope::client::Store for RefusesRefresh {
         {
             return Box::pin(async { Err(dingscope::StoreError::new("down")) });
         }
+        self.written.lock().unwrap().insert(key.to_owned());
         self.inner.set(key, value, ttl)
     }
     fn try_lock<'a>(
@@ -688,7 +691,7 @@ impl dingscope::client::Store for RefusesRefresh {
 async fn a_rotated_refresh_token_survives_a_store_failure() {
     let mock = MockDingTalk::start().await.unwrap();
     mock.install_suite(SUITE, SUITE_SECRET, TICKET, CORP);
-    let store = Arc::new(RefusesRefresh::default());
+    let store = Arc::new(TestStore::default());
     let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
         .api_base(mock.base_url())
         .store(store.clone())
@@ -744,4 +747,43 @@ async fn an_older_suite_ticket_is_ignored() {
     let corp = dt.corp(CORP);
     grant(&mock, &corp, &["qyapi_hrm_read_user"]).await;
     page(&corp, 0).await.unwrap();
+}
+
+/// Two deployments of one app share a store under two key prefixes: every key each
+/// writes starts with its prefix, and neither sees the other's grant or token.
+#[tokio::test]
+async fn key_prefixes_keep_deployments_apart() {
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.install_suite(SUITE, SUITE_SECRET, TICKET, CORP);
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    let store = Arc::new(TestStore::default());
+    let deployment = |prefix: &str| {
+        DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+            .api_base(mock.base_url())
+            .store(store.clone())
+            .key_prefix(prefix)
+            .retry(fast_retry())
+            .build()
+            .unwrap()
+    };
+    let (staging, prod) = (deployment("staging"), deployment("prod"));
+    staging.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
+    let corp = staging.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    page(&corp, 0).await.unwrap();
+    assert!(prod.corp(CORP).grant().await.unwrap().is_empty());
+    assert!(
+        prod.corp(CORP).access_token().await.is_err(),
+        "prod has no ticket"
+    );
+    let written = store.written.lock().unwrap().clone();
+    assert!(written.len() >= 3, "{written:?}");
+    assert!(
+        written.iter().all(|k| k.starts_with("staging:dingscope:")),
+        "{written:?}"
+    );
+    let bad = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .key_prefix("bad prefix")
+        .build();
+    assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
 }

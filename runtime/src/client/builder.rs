@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::grants::GrantCache;
+use super::keys::Keys;
 use super::store::{MemoryStore, Store};
 use super::ticket::TicketSlot;
 use super::token::TokenCache;
@@ -44,6 +45,7 @@ pub struct DingTalkBuilder {
     applied: Vec<String>,
     max_answer: usize,
     allow_http: bool,
+    key_prefix: String,
 }
 
 impl fmt::Debug for DingTalkBuilder {
@@ -109,6 +111,14 @@ impl DingTalkBuilder {
         self
     }
 
+    /// Starts every store key with `prefix` and a `:` (default: none, keys start with
+    /// `dingscope:`), so that several deployments share one store, each held to its own
+    /// keys by the store's access rules (a Redis ACL user with `~prefix:*`).
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.key_prefix = prefix.into();
+        self
+    }
+
     /// Allows `http://` bases on hosts other than the loopback (default: only
     /// `https://`, and `http://` on 127.0.0.0/8, `[::1]` and `localhost`, for mocks).
     /// Tokens and secrets then cross the network in clear text.
@@ -122,6 +132,17 @@ impl DingTalkBuilder {
         for (name, url) in [("api_base", &self.api_base), ("oapi_base", &self.oapi_base)] {
             check_base(name, url, self.allow_http)?;
         }
+        if self
+            .key_prefix
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace())
+        {
+            return Err(Error::Config(format!(
+                "the key prefix {:?} holds white space or control characters",
+                self.key_prefix
+            )));
+        }
+        let keys = Keys::new(&self.key_prefix);
         // DingTalk's APIs never redirect: a redirect would carry secrets and tokens to
         // another host, so none is followed, and no `Referer` is sent.
         let http = reqwest::Client::builder()
@@ -136,7 +157,9 @@ impl DingTalkBuilder {
         Ok(DingTalk {
             inner: Arc::new(Inner {
                 http,
-                tokens: TokenCache::new(self.margin, lock_ttl(&self.retry, self.timeout)),
+                tokens: TokenCache::new(self.margin, lock_ttl(&self.retry, self.timeout))
+                    .with_keys(keys.clone()),
+                keys,
                 grants: GrantCache::default(),
                 ticket: TicketSlot::default(),
                 app: self.app,
@@ -166,6 +189,7 @@ impl DingTalk {
             applied: Vec::new(),
             max_answer: 4 << 20,
             allow_http: false,
+            key_prefix: String::new(),
         }
     }
 }

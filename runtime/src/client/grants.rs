@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use super::DingTalk;
 use super::principal::{Principal, Who};
-use super::{DingTalk, keys};
 use crate::{AuthType, Error, Grant, OpenAuthRequest, OpenAuthStatus, Scope};
 
 /// How long a grant read from the store is trusted before it is read again, so that
@@ -41,7 +41,7 @@ impl GrantCache {
 impl DingTalk {
     pub(crate) async fn grant_of(&self, p: &Who) -> Result<Grant, Error> {
         p.check()?;
-        let key = keys::grant(self.client_id(), p);
+        let key = self.inner.keys.grant(self.client_id(), p);
         if let Some(g) = self.inner.grants.get(&key, Some(GRANT_TTL)) {
             return Ok(g);
         }
@@ -66,7 +66,7 @@ impl DingTalk {
 
     pub(crate) async fn set_grant(&self, p: &Who, g: Grant) -> Result<Grant, Error> {
         p.check()?;
-        let key = keys::grant(self.client_id(), p);
+        let key = self.inner.keys.grant(self.client_id(), p);
         let g = g.owned_by(Some(key.as_str().into()));
         let codes: Vec<&str> = g.codes().collect();
         let json = serde_json::to_string(&codes).map_err(Error::Encode)?;

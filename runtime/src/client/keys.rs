@@ -1,8 +1,9 @@
 //! Store keys: every key dingscope keeps in a [`Store`](super::Store), formatted here and
 //! nowhere else.
 //!
-//! A key is `dingscope:` and its kind, then the ids it belongs to, each escaped (`%` as
-//! `%25`, `:` as `%3A`) so that an id holding a `:` can never be read as two ids.
+//! A key is the configured prefix (none by default), `dingscope:` and its kind, then the
+//! ids it belongs to, each escaped (`%` as `%25`, `:` as `%3A`) so that an id holding a
+//! `:` can never be read as two ids.
 
 use std::borrow::Cow;
 
@@ -27,35 +28,56 @@ fn principal(app: &str, who: &Who) -> String {
     }
 }
 
-/// The app's latest suite ticket.
-pub(crate) fn ticket(app: &str) -> String {
-    format!("dingscope:ticket:{}", escape(app))
+/// The keys of one deployment: every key starts with its prefix, so that several share
+/// one store and an access rule (a Redis ACL's `~prefix*`) can hold each to its own.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Keys {
+    /// `""`, or the configured prefix and a `:`.
+    prefix: String,
 }
 
-/// What `who` has granted the app.
-pub(crate) fn grant(app: &str, who: &Who) -> String {
-    format!("dingscope:grant:{}", principal(app, who))
-}
+impl Keys {
+    /// Keys starting with `prefix` and a `:`, or with `dingscope:` for an empty prefix.
+    pub(crate) fn new(prefix: &str) -> Keys {
+        Keys {
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}:")
+            },
+        }
+    }
 
-/// A user's refresh token.
-pub(crate) fn refresh(app: &str, who: &Who) -> String {
-    format!("dingscope:refresh:{}", principal(app, who))
+    /// The app's latest suite ticket.
+    pub(crate) fn ticket(&self, app: &str) -> String {
+        format!("{}dingscope:ticket:{}", self.prefix, escape(app))
+    }
+
+    /// What `who` has granted the app.
+    pub(crate) fn grant(&self, app: &str, who: &Who) -> String {
+        format!("{}dingscope:grant:{}", self.prefix, principal(app, who))
+    }
+
+    /// A user's refresh token.
+    pub(crate) fn refresh(&self, app: &str, who: &Who) -> String {
+        format!("{}dingscope:refresh:{}", self.prefix, principal(app, who))
+    }
+
+    /// The shared access token of the token id `id`.
+    pub(crate) fn token(&self, id: &str) -> String {
+        format!("{}dingscope:token:{id}", self.prefix)
+    }
+
+    /// The cross-instance refresh lock of the token id `id`.
+    pub(crate) fn lock(&self, id: &str) -> String {
+        format!("{}dingscope:lock:{id}", self.prefix)
+    }
 }
 
 /// The token cache's id for `who`'s access token: also the suffix of its store key and
 /// of its refresh lock's.
 pub(crate) fn token_id(app: &str, who: &Who) -> String {
     format!("{}:{}", principal(app, who), who.auth_type().as_str())
-}
-
-/// The shared access token of the token id `id`.
-pub(crate) fn token(id: &str) -> String {
-    format!("dingscope:token:{id}")
-}
-
-/// The cross-instance refresh lock of the token id `id`.
-pub(crate) fn lock(id: &str) -> String {
-    format!("dingscope:lock:{id}")
 }
 
 #[cfg(test)]
@@ -72,18 +94,23 @@ mod tests {
     #[test]
     fn ids_with_separators_do_not_collide() {
         // Corp `dingA:user1` is not user `user1` of corp `dingA`.
+        let keys = Keys::default();
         assert_ne!(
-            grant("app", &Who::Corp("dingA:user1".into())),
-            grant("app", &user("dingA", "user1"))
+            keys.grant("app", &Who::Corp("dingA:user1".into())),
+            keys.grant("app", &user("dingA", "user1"))
         );
         assert_ne!(
             token_id("app", &user("a:b", "c")),
             token_id("app", &user("a", "b:c"))
         );
-        assert_ne!(ticket("a%3Ab"), ticket("a:b"));
+        assert_ne!(keys.ticket("a%3Ab"), keys.ticket("a:b"));
         assert_eq!(
-            grant("app", &Who::Corp("ding1".into())),
+            keys.grant("app", &Who::Corp("ding1".into())),
             "dingscope:grant:app:ding1"
+        );
+        assert_eq!(
+            Keys::new("staging").grant("app", &Who::Corp("ding1".into())),
+            "staging:dingscope:grant:app:ding1"
         );
     }
 }

@@ -90,6 +90,8 @@ pub(crate) struct Inner {
     pub(crate) applied: Vec<String>,
     /// The longest answer read, in bytes.
     pub(crate) max_answer: usize,
+    /// Where everything is kept in the store.
+    pub(crate) keys: keys::Keys,
     /// Rotated refresh tokens the store refused, by store key, until it takes them.
     pub(crate) pending_refresh: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
 }

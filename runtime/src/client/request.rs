@@ -88,7 +88,7 @@ impl RequestBuilder {
         // The grant entered names its corp or user: a call for another is not this grant's.
         if let Some(entered) = crate::current_grant()
             && let Some(owner) = entered.owner()
-            && owner != super::keys::grant(dt.client_id(), &principal)
+            && owner != dt.inner.keys.grant(dt.client_id(), &principal)
         {
             return Err(Error::Config(format!(
                 "{}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)",

@@ -10,7 +10,7 @@
 use std::sync::RwLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{DingTalk, keys};
+use super::DingTalk;
 use crate::{Error, Secret};
 
 /// Digits of the push time at the front of a stored ticket, zero-padded so that the
@@ -113,7 +113,7 @@ impl DingTalk {
     /// Writes `ranked` to the store if it is newer than the store's; `false` if the store
     /// holds a newer one, which this process then takes.
     async fn persist_ticket(&self, ranked: &Ranked) -> bool {
-        let key = keys::ticket(self.client_id());
+        let key = self.inner.keys.ticket(self.client_id());
         match self.inner.store.set_if_greater(&key, ranked.stored()).await {
             Ok(true) => {
                 if self
@@ -148,7 +148,12 @@ impl DingTalk {
                 return Ok(t.ticket);
             }
         }
-        match self.inner.store.get(&keys::ticket(self.client_id())).await {
+        match self
+            .inner
+            .store
+            .get(&self.inner.keys.ticket(self.client_id()))
+            .await
+        {
             Ok(Some(t)) => {
                 let t = Ranked::parse(t);
                 self.inner.ticket.set(Some((t.clone(), false)));

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::keys;
+use super::keys::Keys;
 use super::store::Store;
 use crate::Secret;
 
@@ -117,6 +117,8 @@ pub(crate) struct TokenCache {
     lock_ttl: Duration,
     /// This cache's identity as a lock holder: 128 random bits.
     owner: String,
+    /// Where its tokens and locks are kept in the store.
+    keys: Keys,
 }
 
 /// 128 random bits, in hex: the operating system's, else the standard library's
@@ -168,7 +170,14 @@ impl TokenCache {
             margin,
             lock_ttl,
             owner: random_owner(),
+            keys: Keys::default(),
         }
+    }
+
+    /// The same cache, keeping its tokens and locks under `keys`.
+    pub(crate) fn with_keys(mut self, keys: Keys) -> TokenCache {
+        self.keys = keys;
+        self
     }
 
     /// The slot of `key`, made on first use.
@@ -213,7 +222,7 @@ impl TokenCache {
         if let Some(t) = slot.fresh().or_else(|| slot.once_since(waiting_since)) {
             return Ok(t);
         }
-        let lock_key = keys::lock(key);
+        let lock_key = self.keys.lock(key);
         if let Some(t) = self.read_store(store, key).await {
             return Ok(t);
         }
@@ -341,7 +350,7 @@ impl TokenCache {
                             stale_at_ms: stored.stale_at_ms,
                         });
                         if let Ok(json) = serde_json::to_string(&stored)
-                            && let Err(e) = store.set(&keys::token(key), json, Some(life)).await
+                            && let Err(e) = store.set(&self.keys.token(key), json, Some(life)).await
                         {
                             tracing::warn!(error = %e, "could not share a token through the store");
                         }
@@ -366,7 +375,7 @@ impl TokenCache {
 
     /// The token the store shares for `key`, if it is fresh and not one DingTalk refused.
     async fn read_store(&self, store: &dyn Store, key: &str) -> Option<Secret> {
-        let json = match store.get(&keys::token(key)).await {
+        let json = match store.get(&self.keys.token(key)).await {
             Ok(v) => v?,
             Err(e) => {
                 tracing::warn!(error = %e, "token store unavailable");
@@ -408,7 +417,7 @@ impl TokenCache {
             }
         }
         // Only the refused token: another instance may have stored a newer one meanwhile.
-        let store_key = keys::token(key);
+        let store_key = self.keys.token(key);
         if let Ok(Some(json)) = store.get(&store_key).await
             && serde_json::from_str::<StoredToken>(&json).is_ok_and(|s| s.token == bad.expose())
             && let Err(e) = store.delete_if(&store_key, &json).await
@@ -466,7 +475,7 @@ mod tests {
         assert!(
             store
                 .try_lock(
-                    &keys::lock("k"),
+                    &Keys::default().lock("k"),
                     "another-instance",
                     Duration::from_secs(3600)
                 )
@@ -729,7 +738,7 @@ mod tests {
         assert!(
             store
                 .inner
-                .try_lock(&keys::lock("k"), "third", LOCK_TTL)
+                .try_lock(&Keys::default().lock("k"), "third", LOCK_TTL)
                 .await
                 .unwrap()
         );

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::super::keys;
 use super::super::principal::{Principal, Who};
 use super::{DingTalk, Fetched, token_call};
 use crate::{Error, Secret};
@@ -16,7 +15,7 @@ const REFRESH_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 impl DingTalk {
     /// A new access token for the user `who`, with the refresh token in the store.
     pub(super) async fn refresh_user_token(&self, who: &Who) -> Result<Fetched, Error> {
-        let key = keys::refresh(self.client_id(), who);
+        let key = self.inner.keys.refresh(self.client_id(), who);
         // A refresh token the store has not taken yet is newer than the store's.
         let pending = self.pending_refresh(&key);
         let stored = match pending {
@@ -71,7 +70,7 @@ impl DingTalk {
         }
         // Refresh tokens rotate, and the one just used is spent: the new one is never lost.
         // If the store refuses it, this process keeps it until the store takes it.
-        let key = keys::refresh(self.client_id(), who);
+        let key = self.inner.keys.refresh(self.client_id(), who);
         let refresh = Secret::new(t.refresh_token);
         self.keep_refresh(&key, refresh).await;
         Ok(Fetched {
