@@ -3,6 +3,7 @@
 //! Pure functions over bytes, so they can be tested and fuzzed without a server.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -80,7 +81,7 @@ impl Verdict {
 
 /// The members of a JSON object, each value left unparsed: classifying an answer reads a
 /// few keys without building the whole body. Empty for JSON that is not an object.
-struct Object<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+struct Object<'a>(BTreeMap<Cow<'a, str>, &'a RawValue>);
 
 impl<'a> Object<'a> {
     /// The object in `json`, or `None` if `json` is not JSON at all.
@@ -90,14 +91,7 @@ impl<'a> Object<'a> {
     }
 
     fn of(raw: &'a RawValue) -> Object<'a> {
-        if !raw.get().trim_start().starts_with('{') {
-            return Object(Vec::new());
-        }
-        let members: Vec<(Cow<'a, str>, &'a RawValue)> =
-            serde_json::from_str::<BorrowedMembers<'a>>(raw.get())
-                .map(|m| m.0)
-                .unwrap_or_default();
-        Object(members)
+        Object(serde_json::from_str(raw.get()).unwrap_or_default())
     }
 
     /// The value at `key`, looked up case-insensitively (`Code`/`code`,
@@ -116,32 +110,6 @@ impl<'a> Object<'a> {
             serde_json::from_str::<String>(raw.get())
                 .unwrap_or_else(|_| raw.get().trim().to_owned()),
         )
-    }
-}
-
-/// An object's members in order, values borrowed unparsed.
-struct BorrowedMembers<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de> serde::Deserialize<'de> for BorrowedMembers<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = BorrowedMembers<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, &'de RawValue>()? {
-                    out.push((k, v));
-                }
-                Ok(BorrowedMembers(out))
-            }
-        }
-        d.deserialize_map(Members)
     }
 }
 
