@@ -85,17 +85,16 @@ impl RequestBuilder {
         let route = self.route.clone().map_err(Error::Config)?;
         let dt = self.corp.dt.clone();
         let principal = self.corp.who.clone();
+        let endpoint = self.endpoint(&route);
         // The grant entered names its corp or user: a call for another is not this grant's.
         if let Some(entered) = crate::current_grant()
             && let Some(owner) = entered.owner()
             && owner != dt.inner.keys.grant(dt.client_id(), &principal)
         {
             return Err(Error::Config(format!(
-                "{}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)",
-                self.endpoint(&route)
+                "{endpoint}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)"
             )));
         }
-        let endpoint = self.endpoint(&route);
         let required = self.required(&route);
         if let Some(codes) = required.filter(|_| self.precheck) {
             let grant = dt.grant_of(&principal).await?;
