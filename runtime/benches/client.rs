@@ -55,9 +55,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     let token = corp.cached_token().unwrap();
-    // The bare client is the program's own: reqwest is built here with rustls and no
-    // provider of its own, so the program installs one, as it would beside dingscope.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The bare client is the program's own reqwest, plain HTTP on the loopback.
     let http = reqwest::Client::new();
     let url = format!("{}{PATH}", mock.base_url());
     let mut g = c.benchmark_group("full_call");

@@ -9,6 +9,7 @@ use super::keys::Keys;
 use super::store::{MemoryStore, Store};
 use super::ticket::TicketSlot;
 use super::token::TokenCache;
+use super::transport::Http;
 use super::{App, DingTalk, Inner};
 use crate::Error;
 
@@ -145,15 +146,7 @@ impl DingTalkBuilder {
         let keys = Keys::new(&self.key_prefix);
         // DingTalk's APIs never redirect: a redirect would carry secrets and tokens to
         // another host, so none is followed, and no `Referer` is sent.
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .referer(false)
-            .build()
-            .map_err(|e| {
-                Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
-            })?;
+        let http = Http::new(self.timeout, self.max_answer)?;
         Ok(DingTalk {
             inner: Arc::new(Inner {
                 http,
@@ -168,7 +161,6 @@ impl DingTalkBuilder {
                 store: self.store,
                 retry: self.retry,
                 applied: self.applied,
-                max_answer: self.max_answer,
                 pending_refresh: Default::default(),
             }),
         })
@@ -210,36 +202,20 @@ pub(crate) fn lock_ttl(retry: &Retry, timeout: Duration) -> Duration {
         .saturating_add(Duration::from_secs(10))
 }
 
-/// The client's TLS: rustls with ring, and the platform's certificate verifier, given to
-/// this client alone. The process-wide default provider is left to the application, so
-/// that its own clients and its own `install_default()` work as if dingscope were not
-/// there.
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
-        .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Config(format!("cannot set up TLS: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(config)
-}
-
 /// A base URL must be `https://`, or `http://` on the loopback unless `allow_http`.
 fn check_base(name: &str, url: &str, allow_http: bool) -> Result<(), Error> {
-    let parsed = reqwest::Url::parse(url)
+    let parsed: http::Uri = url
+        .parse()
         .map_err(|e| Error::Config(format!("{name} is not a URL ({e}): {url:?}")))?;
-    let host = parsed.host_str().unwrap_or_default();
+    let host = parsed.host().unwrap_or_default();
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    match parsed.scheme() {
-        "https" => Ok(()),
+    match parsed.scheme_str().unwrap_or_default() {
+        "https" if !host.is_empty() => Ok(()),
         "http" if loopback || allow_http => Ok(()),
         "http" => Err(Error::Config(format!(
             "{name} is `http://` on a host that is not the loopback ({url:?}): tokens and secrets would cross the network in clear text; use `https://`, or `allow_http(true)`"

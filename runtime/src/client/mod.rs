@@ -20,15 +20,10 @@
 //!
 //! # TLS
 //!
-//! The client uses rustls with ring and the platform's certificate verifier, configured
-//! for this client alone: the process-wide rustls provider stays the application's.
-//! dingscope builds reqwest with `rustls-no-provider`, which Cargo unifies with every
-//! reqwest in the program; a program whose other reqwest clients bring no TLS feature of
-//! their own installs a provider once at start:
-//!
-//! ```
-//! let _ = rustls::crypto::ring::default_provider().install_default();
-//! ```
+//! The client speaks HTTP/1.1 through hyper over rustls with ring and the platform's
+//! certificate verifier, configured for this client alone: the process-wide rustls
+//! provider stays the application's, and no TLS feature of any other HTTP client in the
+//! program (reqwest's, say) is turned on by dingscope.
 
 mod answer;
 mod builder;
@@ -45,6 +40,7 @@ mod retry;
 pub mod store;
 mod ticket;
 mod token;
+mod transport;
 
 use std::fmt;
 use std::sync::Arc;
@@ -54,6 +50,7 @@ use crate::Secret;
 pub use answer::{MAX_CODES_IN_TEXT, Verdict, classify_new, classify_old, codes_in_text};
 pub use builder::{DingTalkBuilder, Retry};
 pub use credentials::App;
+pub use http::Method;
 pub use principal::Principal;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
@@ -77,7 +74,7 @@ pub struct DingTalk {
 
 /// What every clone of a client shares.
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: transport::Http,
     pub(crate) tokens: TokenCache,
     pub(crate) grants: GrantCache,
     pub(crate) ticket: TicketSlot,
@@ -88,8 +85,6 @@ pub(crate) struct Inner {
     pub(crate) retry: Retry,
     /// The application codes applied for: what `rpcScope: ".default"` grants.
     pub(crate) applied: Vec<String>,
-    /// The longest answer read, in bytes.
-    pub(crate) max_answer: usize,
     /// Where everything is kept in the store.
     pub(crate) keys: keys::Keys,
     /// Rotated refresh tokens the store refused, by store key, until it takes them.

@@ -119,16 +119,16 @@ impl Principal {
 
     /// A `GET` of the new API.
     pub fn get(&self, path: &str) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), reqwest::Method::GET, path)
+        RequestBuilder::new(self.clone(), http::Method::GET, path)
     }
 
     /// A `POST` of the new API, or of the old API for paths outside `/v1.0/`.
     pub fn post(&self, path: &str) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), reqwest::Method::POST, path)
+        RequestBuilder::new(self.clone(), http::Method::POST, path)
     }
 
     /// A request with any method.
-    pub fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
+    pub fn request(&self, method: http::Method, path: &str) -> RequestBuilder {
         RequestBuilder::new(self.clone(), method, path)
     }
 }

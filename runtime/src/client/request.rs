@@ -1,13 +1,15 @@
 //! Sending a request: the pre-call grant check, the token, the retried exchange, and
 //! DingTalk's answers turned into typed errors.
 
+use http::Method;
 use serde::de::DeserializeOwned;
 
 use dingscope_catalog::Host;
 
 use super::answer::{Verdict, classify_new, classify_old, final_error, parse_answer};
 use super::path::{Route, route};
-use super::retry::{Failure, exchange, read_capped};
+use super::retry::exchange;
+use super::transport::{Failure, Outgoing, query_string};
 use super::{DingTalk, Principal};
 use crate::error::{ApiError, Denied, DenyReason};
 use crate::{Error, OpenAuthRequest, Scope, Secret};
@@ -17,7 +19,7 @@ use crate::{Error, OpenAuthRequest, Scope, Secret};
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     corp: Principal,
-    method: reqwest::Method,
+    method: Method,
     /// The checked path, or why it was refused.
     route: Result<Route, String>,
     query: Vec<(String, String)>,
@@ -27,7 +29,7 @@ pub struct RequestBuilder {
 }
 
 impl RequestBuilder {
-    pub(crate) fn new(corp: Principal, method: reqwest::Method, path: &str) -> RequestBuilder {
+    pub(crate) fn new(corp: Principal, method: Method, path: &str) -> RequestBuilder {
         RequestBuilder {
             corp,
             method,
@@ -160,20 +162,37 @@ impl RequestBuilder {
         } else {
             &dt.inner.api_base
         };
-        let mut req = dt
-            .inner
-            .http
-            .request(self.method.clone(), format!("{base}{}", route.path))
-            .query(&self.query);
+        let mut query: Vec<(&str, &str)> = self
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut headers: Vec<(&'static str, &str)> = Vec::new();
         if old {
-            req = req.query(&[("access_token", token.expose())]);
+            query.push(("access_token", token.expose()));
         } else {
-            req = req.header("x-acs-dingtalk-access-token", token.expose());
+            headers.push(("x-acs-dingtalk-access-token", token.expose()));
         }
-        if let Some(Ok(body)) = &self.body {
-            req = req.json(body);
+        let mut url = format!("{base}{}", route.path);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query_string(query));
         }
-        read_capped(req.send().await?, dt.inner.max_answer).await
+        let json = match &self.body {
+            Some(Ok(body)) => {
+                Some(serde_json::to_vec(body).map_err(|e| Failure::Build(e.to_string()))?)
+            }
+            _ => None,
+        };
+        dt.inner
+            .http
+            .send(Outgoing {
+                method: self.method.clone(),
+                url: &url,
+                headers: &headers,
+                json,
+            })
+            .await
     }
 
     /// DingTalk denied: the grant loses the named codes, and the error names them, the
@@ -251,12 +270,14 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     let endpoint = format!("POST {path}");
     let url = format!("{}{path}", dt.inner.api_base);
-    let answer = exchange(&dt.inner.retry, &endpoint, 0, classify_new, || async {
-        read_capped(
-            dt.inner.http.post(&url).json(&body).send().await?,
-            dt.inner.max_answer,
-        )
-        .await
+    let json = serde_json::to_vec(&body).map_err(Error::Encode)?;
+    let answer = exchange(&dt.inner.retry, &endpoint, 0, classify_new, || {
+        dt.inner.http.send(Outgoing {
+            method: Method::POST,
+            url: &url,
+            headers: &[],
+            json: Some(json.clone()),
+        })
     })
     .await?;
     let (status, attempts) = (answer.status, answer.attempts);

@@ -7,6 +7,7 @@ use std::future::Future;
 
 use super::answer::Verdict;
 use super::builder::Retry;
+use super::transport::Failure;
 use crate::Error;
 use crate::error::ApiError;
 
@@ -17,49 +18,6 @@ pub(crate) struct Answer {
     pub(crate) verdict: Verdict,
     /// Attempts made, counting from the first of the whole call.
     pub(crate) attempts: u32,
-}
-
-/// Why one attempt brought back no answer to classify.
-pub(crate) enum Failure {
-    /// The connection, or the request as built.
-    Http(reqwest::Error),
-    /// The answer is longer than the client reads.
-    TooLarge {
-        /// The HTTP status.
-        status: u16,
-        /// The limit, in bytes.
-        limit: usize,
-    },
-}
-
-impl From<reqwest::Error> for Failure {
-    fn from(e: reqwest::Error) -> Failure {
-        Failure::Http(e)
-    }
-}
-
-/// The status and body of `resp`, read up to `limit` bytes: a longer answer, by its
-/// `Content-Length` or as it arrives, is refused without reading the rest.
-pub(crate) async fn read_capped(
-    mut resp: reqwest::Response,
-    limit: usize,
-) -> Result<(u16, Vec<u8>), Failure> {
-    let status = resp.status().as_u16();
-    let too_large = Failure::TooLarge { status, limit };
-    if resp
-        .content_length()
-        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
-    {
-        return Err(too_large);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
-        if body.len().saturating_add(chunk.len()) > limit {
-            return Err(too_large);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((status, body))
 }
 
 /// Sends with `send` until an answer is final or `retry.attempts` are used up; `done` is
@@ -93,21 +51,16 @@ where
                     attempt,
                 )));
             }
-            Err(Failure::Http(e)) if e.is_builder() => {
-                return Err(Error::Config(format!(
-                    "{endpoint}: the request cannot be built: {}",
-                    e.without_url()
-                )));
+            Err(Failure::Build(message)) => {
+                return Err(Error::Config(format!("{endpoint}: {message}")));
             }
-            Err(Failure::Http(e)) => {
-                let timeout = e.is_timeout();
+            Err(Failure::Transport { timeout, message }) => {
                 if attempt < retry.attempts {
                     tracing::debug!(%endpoint, attempt, timeout, "transport error; retrying");
                     backoff(retry, attempt).await;
                     continue;
                 }
-                let err =
-                    ApiError::new(endpoint, 0, "", &e.without_url().to_string(), None, attempt);
+                let err = ApiError::new(endpoint, 0, "", &message, None, attempt);
                 return Err(if timeout {
                     Error::Timeout(err)
                 } else {
