@@ -50,6 +50,10 @@ pub enum Error {
     /// The token and grant store failed.
     #[cfg(feature = "client")]
     Store(StoreError),
+    /// Tokens, a grant or an authCode that belong to another corp or user than the one
+    /// the call was for: nothing of theirs was kept, and no request was sent with them.
+    #[cfg(feature = "client")]
+    Mismatch(String),
     /// The client is used or set up wrongly; the message says how.
     Config(String),
 }
@@ -82,6 +86,8 @@ impl fmt::Display for Error {
             Error::Encode(_) => f.write_str("cannot write the request body as JSON"),
             #[cfg(feature = "client")]
             Error::Store(e) => fmt::Display::fmt(e, f),
+            #[cfg(feature = "client")]
+            Error::Mismatch(m) => f.write_str(m),
             Error::Config(m) => f.write_str(m),
         }
     }

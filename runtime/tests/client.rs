@@ -570,23 +570,51 @@ async fn exchange_code_keeps_the_newest_token_of_the_right_corp() {
     assert_eq!(user.cached_token(), Some(second));
 }
 
+/// An authCode is bound to the user DingTalk issued it for: user A's code exchanged as
+/// user B keeps nothing for B, and `sign_in` names the user by DingTalk's answer.
+#[tokio::test]
+async fn an_auth_code_binds_only_its_own_user() {
+    let (mock, dt) = isv().await;
+    let code = mock.grant_user(CORP, "union-a", ["Contact.User.Read"]);
+    let b = dt.user(CORP, "union-b");
+    let err = b.exchange_code(Secret::new(code)).await.unwrap_err();
+    assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
+    assert_eq!(b.cached_token(), None);
+    let err = b.access_token().await.unwrap_err();
+    assert!(err.to_string().contains("exchange"), "{err}");
+    // The page does not say who signed in: DingTalk does.
+    let code = mock.grant_user(CORP, "union-a", ["Contact.User.Read", "snsapi_base"]);
+    let a = dt.sign_in(CORP, Secret::new(code)).await.unwrap();
+    assert_eq!(a.user_id(), Some("union-a"));
+    a.refresh_user_grant().await.unwrap();
+    let me: Value = a.get("/v1.0/contact/users/me").send().await.unwrap();
+    assert_eq!(me["unionId"], "union-a");
+    assert_eq!(b.cached_token(), None);
+    // Without Contact.User.Read nobody can say whose code it is: nothing is kept.
+    let code = mock.grant_user(CORP, "union-c", ["snsapi_base"]);
+    let c = dt.user(CORP, "union-c");
+    let err = c.exchange_code(Secret::new(code)).await.unwrap_err();
+    assert!(err.to_string().contains("Contact.User.Read"), "{err}");
+    assert_eq!(c.cached_token(), None);
+}
+
 /// A user whose openAuth did not grant posts `ok` anyway: DingTalk's own list of the
 /// user's grant decides, and the forged codes are not added.
 #[tokio::test]
 async fn a_forged_delegated_ok_grants_nothing() {
     let (mock, dt) = isv().await;
     let user = dt.user(CORP, "union1");
-    let code = mock.grant_user(CORP, "union1", ["snsapi_base"]);
+    let code = mock.grant_user(CORP, "union1", ["Contact.User.Read", "snsapi_base"]);
     user.exchange_code(Secret::new(code)).await.unwrap();
-    let request = ask("Contact.User.Read", AuthType::Delegated);
+    let request = ask("Contact.User.mobile", AuthType::Delegated);
     let answer_ok = || user.record_open_auth(&request, OpenAuthStatus::Ok);
     let g = answer_ok().await.unwrap();
-    assert!(!g.contains("Contact.User.Read"), "{g:?}");
+    assert!(!g.contains("Contact.User.mobile"), "{g:?}");
     assert!(g.contains("snsapi_base"), "{g:?}");
     // A real grant shows up in DingTalk's list, and is kept.
-    mock.grant_user(CORP, "union1", ["Contact.User.Read"]);
+    mock.grant_user(CORP, "union1", ["Contact.User.mobile"]);
     let g = answer_ok().await.unwrap();
-    assert!(g.contains("Contact.User.Read"), "{g:?}");
+    assert!(g.contains("Contact.User.mobile"), "{g:?}");
 }
 
 /// An application grant recorded from the front end is advisory: DingTalk's first denial

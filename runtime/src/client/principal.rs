@@ -94,6 +94,15 @@ impl Principal {
         }
     }
 
+    /// The user's id as the app knows it (the `unionId`, after [`DingTalk::sign_in`]), or
+    /// `None` for a corp.
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.who {
+            Who::User { user, .. } => Some(user),
+            Who::Corp(_) => None,
+        }
+    }
+
     /// Application (a corp) or delegated (a user).
     pub fn auth_type(&self) -> AuthType {
         self.who.auth_type()

@@ -93,7 +93,7 @@ impl RequestBuilder {
             && let Some(owner) = entered.owner()
             && owner != dt.inner.keys.grant(dt.client_id(), &principal)
         {
-            return Err(Error::Config(format!(
+            return Err(Error::Mismatch(format!(
                 "{endpoint}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)"
             )));
         }
@@ -259,6 +259,42 @@ fn function_or(endpoint: &str) -> (String, Option<(&'static str, u32)>) {
     match crate::current_requirement() {
         Some(r) => (r.function().to_owned(), r.location()),
         None => (endpoint.to_owned(), None),
+    }
+}
+
+impl DingTalk {
+    /// One new-API call with `token`, outside the token cache and the grant check: for
+    /// the client's own questions about a token it has not kept yet.
+    pub(crate) async fn raw_call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &Secret,
+    ) -> Result<T, Error> {
+        let endpoint = format!("{method} {path}");
+        let url = format!("{}{path}", self.inner.api_base);
+        let headers = [("x-acs-dingtalk-access-token", token.expose())];
+        let answer = exchange(&self.inner.retry, &endpoint, 0, classify_new, || {
+            self.inner.http.send(Outgoing {
+                method: method.clone(),
+                url: &url,
+                headers: &headers,
+                json: None,
+            })
+        })
+        .await?;
+        match answer.verdict {
+            Verdict::Ok => parse_answer(&answer, &endpoint, "unexpected answer"),
+            Verdict::Denied { required, code, .. } => Err(Error::Config(format!(
+                "{endpoint} was refused ({code}): the token's grant lacks {}, which the openAuth that issued it must grant",
+                if required.is_empty() {
+                    "its permission".to_owned()
+                } else {
+                    required.join(" or ")
+                }
+            ))),
+            v => Err(final_error(v, &endpoint, answer.status, answer.attempts)),
+        }
     }
 }
 
