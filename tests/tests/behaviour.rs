@@ -190,6 +190,73 @@ async fn grant_carried_into_spawned_tasks() {
     assert!(handle.1.is_err());
 }
 
+/// A grant entered around `block_on` of a current-thread runtime is the driven future's:
+/// another task, spawned earlier with no grant and driven by the same `block_on`, does not
+/// see it.
+#[test]
+fn a_grant_around_block_on_is_not_seen_by_other_tasks() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let other = rt.spawn(list_dismissed());
+    let granted = Grant::application(["qyapi_hrm_read_user"]);
+    let (mine, theirs) = granted.run(|| {
+        rt.block_on(async {
+            let theirs = other.await.unwrap();
+            (list_dismissed().await, theirs)
+        })
+    });
+    assert_eq!(mine.unwrap(), ["user001"]);
+    assert!(matches!(
+        denied(theirs.unwrap_err()).reason(),
+        DenyReason::NoGrant
+    ));
+}
+
+/// A `LocalSet` polled under `with_grant`: its own tasks, spawned with no grant, do not
+/// see the grant; the future it drives does.
+#[test]
+fn a_local_set_polled_under_a_grant_keeps_it_from_its_tasks() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    let other = local.spawn_local(list_dismissed());
+    let granted = Grant::application(["qyapi_hrm_read_user"]);
+    let (mine, theirs) = rt.block_on(
+        local
+            .run_until(async {
+                let theirs = other.await.unwrap();
+                (list_dismissed().await, theirs)
+            })
+            .with_grant(&granted),
+    );
+    assert_eq!(mine.unwrap(), ["user001"]);
+    assert!(matches!(
+        denied(theirs.unwrap_err()).reason(),
+        DenyReason::NoGrant
+    ));
+}
+
+/// Inside a task, a grant entered with `Grant::run` around synchronous work, and one
+/// entered with `with_grant` around a future in `join!`-like combinators, hold.
+#[tokio::test]
+async fn a_grant_holds_inside_its_own_task() {
+    let granted = Grant::application(["qyapi_hrm_read_user"]);
+    assert_eq!(granted.run(read_hrm).unwrap(), "hrm");
+    let both = async {
+        let a = list_dismissed();
+        let b = list_dismissed();
+        let (a, b) = tokio::join!(a, b);
+        (a.unwrap(), b.unwrap())
+    }
+    .with_grant(&granted)
+    .await;
+    assert_eq!(both.0, ["user001"]);
+    let spawned = tokio::spawn(list_dismissed().with_grant(&granted));
+    assert!(spawned.await.unwrap().is_ok());
+}
+
 struct Api(u32);
 
 trait Directory {

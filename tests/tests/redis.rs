@@ -259,3 +259,50 @@ async fn an_older_suite_ticket_never_replaces_a_newer_one() {
         .unwrap();
     call(&b).await.unwrap();
 }
+
+/// Two instances record openAuth answers for one corp at once, each for its own codes,
+/// while a third records DingTalk's denial of a code both had: every update lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_racing_on_a_grant_lose_no_update() {
+    use dingscope::{AuthType, OpenAuthRequest, OpenAuthStatus, Scope};
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    let a = instance(&mock, &server.url());
+    let b = instance(&mock, &server.url());
+    let codes: Vec<&'static str> = dingscope::catalog::SCOPES
+        .iter()
+        .filter(|s| s.code.starts_with("qyapi_") && s.code != "qyapi_hrm_read_user")
+        .map(|s| s.code)
+        .take(40)
+        .collect();
+    assert_eq!(codes.len(), 40);
+    a.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    a.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for (i, &code) in codes.iter().enumerate() {
+        let dt = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let ask =
+                OpenAuthRequest::for_codes(AuthType::Application, &[Scope::parse(code).unwrap()]);
+            dt.corp(CORP)
+                .record_open_auth(&ask, OpenAuthStatus::Ok)
+                .await
+                .map(|_| ())
+        }));
+    }
+    // Meanwhile DingTalk denies the dismissions API to instance B: its code goes.
+    mock.revoke_corp(CORP, &["qyapi_hrm_read_user"]);
+    let denied = call(&b).await.unwrap_err();
+    assert!(denied.as_denied().is_some(), "{denied:?}");
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let c = instance(&mock, &server.url());
+    let g = c.corp(CORP).grant().await.unwrap();
+    let lost: Vec<&&str> = codes.iter().filter(|c| !g.contains(c)).collect();
+    assert!(lost.is_empty(), "updates lost: {lost:?}");
+    assert!(!g.contains("qyapi_hrm_read_user"), "the denial was lost");
+}

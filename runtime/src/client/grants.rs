@@ -56,10 +56,7 @@ impl DingTalk {
                 return Err(Error::Store(e));
             }
         };
-        let codes: Vec<String> = stored
-            .and_then(|j| serde_json::from_str(&j).ok())
-            .unwrap_or_default();
-        let g = Grant::new(p.auth_type(), codes).owned_by(Some(key.as_str().into()));
+        let g = parse_grant(p, stored.as_deref()).owned_by(Some(key.as_str().into()));
         self.inner.grants.put(key, g.clone());
         Ok(g)
     }
@@ -75,6 +72,65 @@ impl DingTalk {
             tracing::error!(error = %e, "could not store a grant; keeping it in this process");
         }
         Ok(g)
+    }
+
+    /// Changes `p`'s grant with `change`, atomically in the store: the grant is read from
+    /// the store, changed, and written back unless another instance wrote it meanwhile,
+    /// in which case the change is made again on what that instance wrote. While the
+    /// store is down, the change is made on this process's copy and kept here.
+    pub(crate) async fn update_grant(
+        &self,
+        p: &Who,
+        change: impl Fn(&Grant) -> Grant,
+    ) -> Result<Grant, Error> {
+        /// Rounds lost to other writers before giving up; each is one read and one write.
+        const ROUNDS: usize = 64;
+        p.check()?;
+        let key = self.inner.keys.grant(self.client_id(), p);
+        let owner: Option<std::sync::Arc<str>> = Some(key.as_str().into());
+        for _ in 0..ROUNDS {
+            let stored = match self.inner.store.get(&key).await {
+                Ok(v) => v,
+                Err(e) => {
+                    let current = match self.inner.grants.get(&key, None) {
+                        Some(g) => g,
+                        None => return Err(Error::Store(e)),
+                    };
+                    tracing::error!(error = %e, "grant store unavailable; changing this process's copy");
+                    let next = change(&current).owned_by(owner);
+                    self.inner.grants.put(key, next.clone());
+                    return Ok(next);
+                }
+            };
+            let current = parse_grant(p, stored.as_deref()).owned_by(owner.clone());
+            let next = change(&current).owned_by(owner.clone());
+            if next == current {
+                self.inner.grants.put(key, next.clone());
+                return Ok(next);
+            }
+            let codes: Vec<&str> = next.codes().collect();
+            let json = serde_json::to_string(&codes).map_err(Error::Encode)?;
+            match self
+                .inner
+                .store
+                .compare_and_set(&key, stored.as_deref(), json)
+                .await
+            {
+                Ok(true) => {
+                    self.inner.grants.put(key, next.clone());
+                    return Ok(next);
+                }
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not store a grant; keeping it in this process");
+                    self.inner.grants.put(key, next.clone());
+                    return Ok(next);
+                }
+            }
+        }
+        Err(Error::Store(crate::StoreError::new(
+            "the grant kept changing under this update; not changed",
+        )))
     }
 
     /// The grant that openAuth answering `status` to `requested` leaves.
@@ -99,6 +155,15 @@ impl DingTalk {
         }
         current.with(codes)
     }
+}
+
+/// A grant as the store keeps it: a JSON list of codes. Anything else reads as nothing
+/// granted, which fails closed.
+fn parse_grant(p: &Who, stored: Option<&str>) -> Grant {
+    let codes: Vec<String> = stored
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    Grant::new(p.auth_type(), codes)
 }
 
 impl Principal {
@@ -149,9 +214,11 @@ impl Principal {
             }
             return self.refresh_user_grant().await;
         }
-        let current = self.grant().await?;
-        let next = self.dt.after_open_auth(&current, requested, status);
-        self.dt.set_grant(&self.who, next).await
+        self.dt
+            .update_grant(&self.who, |current| {
+                self.dt.after_open_auth(current, requested, status)
+            })
+            .await
     }
 
     /// The openAuth parameters asking for whatever of `codes` is not granted yet. A string

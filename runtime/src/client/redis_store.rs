@@ -45,6 +45,17 @@ redis.call("set", KEYS[1], new)
 return 1
 "#;
 
+/// Sets a key if it still holds the expected value (`ARGV[1]` is `1`, the value
+/// `ARGV[2]`) or is absent (`ARGV[1]` is `0`).
+const COMPARE_AND_SET: &str = r#"
+local cur = redis.call("get", KEYS[1])
+if (ARGV[1] == "0" and not cur) or (ARGV[1] == "1" and cur == ARGV[2]) then
+  redis.call("set", KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+"#;
+
 /// Sets a key's expiry only if its value is still the expected one (a lock's holder).
 const EXTEND_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end"#;
 
@@ -144,6 +155,19 @@ impl Store for RedisStore {
         value: String,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(self.script(SET_IF_GREATER, key, vec![value]))
+    }
+
+    fn compare_and_set<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<&'a str>,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let args = match expected {
+            Some(v) => vec!["1".to_owned(), v.to_owned(), value],
+            None => vec!["0".to_owned(), String::new(), value],
+        };
+        Box::pin(self.script(COMPARE_AND_SET, key, args))
     }
 
     fn extend_lock<'a>(

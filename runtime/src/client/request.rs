@@ -220,13 +220,11 @@ impl RequestBuilder {
                 .filter_map(|c| Scope::parse(c).ok())
                 .collect()
         };
-        if let Ok(g) = dt.grant_of(principal).await {
-            let next = g.without(codes.iter().map(Scope::as_str));
-            if next != g
-                && let Err(e) = dt.set_grant(principal, next).await
-            {
-                tracing::warn!(error = %e, "could not record a denial in the grant store");
-            }
+        if let Err(e) = dt
+            .update_grant(principal, |g| g.without(codes.iter().map(Scope::as_str)))
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a denial in the grant store");
         }
         let declared = crate::current_requirement();
         let undeclared: Vec<Scope> = match declared {

@@ -58,6 +58,25 @@ pub trait Store: Send + Sync + 'static {
             }
         })
     }
+    /// Sets `key` to `value`, with no expiry, if it still holds `expected` (`None`: if it is
+    /// absent), atomically; `true` if set. Grants are updated this way, read, changed and
+    /// written back unless another instance wrote first, so that concurrent updates (an
+    /// openAuth answer here, a denial there) all land. The default is a read and a write,
+    /// which another instance can interleave: stores shared by instances implement it
+    /// atomically.
+    fn compare_and_set<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<&'a str>,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            if self.get(key).await?.as_deref() != expected {
+                return Ok(false);
+            }
+            self.set(key, value, None).await.map(|()| true)
+        })
+    }
     /// Extends the lock `key` to `ttl` from now if `owner` still holds it, atomically;
     /// `true` if extended. A refresh that runs long keeps its lock with it. The default
     /// cannot do it atomically and extends nothing: locks then last their first `ttl`,
@@ -158,6 +177,22 @@ impl Store for MemoryStore {
         Box::pin(async move { Ok(set) })
     }
 
+    fn compare_and_set<'a>(
+        &'a self,
+        key: &'a str,
+        expected: Option<&'a str>,
+        value: String,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let set = self.with(|m| {
+            if m.get(key).map(|(v, _)| v.as_str()) != expected {
+                return false;
+            }
+            m.insert(key.to_owned(), (value, None));
+            true
+        });
+        Box::pin(async move { Ok(set) })
+    }
+
     fn extend_lock<'a>(
         &'a self,
         key: &'a str,
@@ -217,5 +252,16 @@ mod tests {
                 .unwrap()
         );
         assert!(!format!("{s:?}").contains('1'));
+    }
+
+    #[tokio::test]
+    async fn compare_and_set_writes_only_over_the_expected_value() {
+        let s = MemoryStore::new();
+        assert!(!s.compare_and_set("g", Some("x"), "1".into()).await.unwrap());
+        assert!(s.compare_and_set("g", None, "1".into()).await.unwrap());
+        assert!(!s.compare_and_set("g", None, "2".into()).await.unwrap());
+        assert!(!s.compare_and_set("g", Some("0"), "2".into()).await.unwrap());
+        assert!(s.compare_and_set("g", Some("1"), "2".into()).await.unwrap());
+        assert_eq!(s.get("g").await.unwrap().as_deref(), Some("2"));
     }
 }
