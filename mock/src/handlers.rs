@@ -13,6 +13,8 @@ pub(crate) struct Answer {
     pub body: String,
     pub json: bool,
     pub delay: Duration,
+    /// A `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {
@@ -22,6 +24,7 @@ impl Answer {
             body: body.to_string(),
             json: true,
             delay: Duration::ZERO,
+            retry_after: None,
         }
     }
 
@@ -58,11 +61,29 @@ pub(crate) fn handle(
         state.token_requests += 1;
     } else {
         *state.api_requests.entry(path.to_owned()).or_default() += 1;
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        state.api_seconds.push(second);
     }
     let old_api = !path.starts_with("/v1.0/");
     let mut delay = Duration::ZERO;
     let mut expire_in = state.expire_in;
     let mut expired = false;
+    if !token_path && let Some((until, retry_after)) = state.throttle_window {
+        if std::time::Instant::now() < until {
+            state.window_refusals += 1;
+            let mut answer = Answer::error(
+                state,
+                429,
+                "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                "调用该接口触发了限流",
+            );
+            answer.retry_after = Some(retry_after);
+            return answer;
+        }
+        state.throttle_window = None;
+    }
     // One fault per request: each queued fault stands for one bad answer.
     if let Some(fault) = state.take_fault(token_path) {
         match fault {
@@ -94,6 +115,7 @@ fn fault_answer(state: &mut State, fault: Fault, old_api: bool) -> Answer {
             body: "{\"accessToken\": \"tru".to_owned(),
             json: true,
             delay: Duration::ZERO,
+            retry_after: None,
         },
         Fault::Throttle if old_api => Answer::json(
             200,
@@ -106,12 +128,43 @@ fn fault_answer(state: &mut State, fault: Fault, old_api: bool) -> Answer {
             "调用该接口触发了限流",
         ),
         Fault::TooManyRequests => Answer::error(state, 429, "system.busy", "系统繁忙"),
+        Fault::RetryAfter(seconds) => {
+            let mut answer = Answer::error(
+                state,
+                429,
+                "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
+                "调用该接口触发了限流",
+            );
+            answer.retry_after = Some(seconds);
+            answer
+        }
+        Fault::PerMinute => Answer::error(
+            state,
+            403,
+            "Forbidden.AccessDenied.QpmLimitForAppkeyAndApi",
+            "调用该接口触发了每分钟限流",
+        ),
+        Fault::MonthlyQuota if old_api => Answer::json(
+            200,
+            json!({"errcode": 90020, "errmsg": "当月接口调用次数已用完"}),
+        ),
+        Fault::MonthlyQuota => Answer::error(
+            state,
+            403,
+            "Forbidden.AccessDenied.ApiCountLimitForOrg",
+            "企业本月接口调用量已超限",
+        ),
+        Fault::BanJson(status) => Answer::json(
+            status,
+            json!({"status": 1111, "wait": 5, "source": "x5", "punish": "deny"}),
+        ),
         Fault::GatewayTimeout => Answer::error(state, 504, "GatewayTimeout", "gateway timeout"),
         Fault::BanPage => Answer {
             status: 403,
             body: "<html><body><h1>403 Forbidden</h1>IP banned</body></html>".to_owned(),
             json: false,
             delay: Duration::ZERO,
+            retry_after: None,
         },
         Fault::RejectCredentials => Answer::error(
             state,

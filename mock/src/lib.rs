@@ -195,6 +195,21 @@ impl MockDingTalk {
         })
     }
 
+    /// Answers every API request for the next `length` with 429
+    /// `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` and `Retry-After: retry_after`
+    /// (seconds), as a throttled app sees it.
+    pub fn throttle_for(&self, length: std::time::Duration, retry_after: u64) {
+        self.with(|s| {
+            s.throttle_window = Some((std::time::Instant::now() + length, retry_after));
+            s.window_refusals = 0;
+        });
+    }
+
+    /// API requests refused by the window [`throttle_for`](Self::throttle_for) opened.
+    pub fn window_refusals(&self) -> u64 {
+        self.with(|s| s.window_refusals)
+    }
+
     /// Queues a fault for the next request that `target` matches.
     pub fn inject(&self, target: Target, fault: Fault) {
         self.with(|s| s.faults.push_back((target, fault)));
@@ -251,6 +266,17 @@ impl MockDingTalk {
         self.with(|s| s.api_requests.get(path).copied().unwrap_or(0))
     }
 
+    /// API requests (token endpoints excluded) by the Unix second they arrived in.
+    pub fn api_requests_per_second(&self) -> std::collections::BTreeMap<u64, u64> {
+        self.with(|s| {
+            let mut per = std::collections::BTreeMap::new();
+            for second in &s.api_seconds {
+                *per.entry(*second).or_default() += 1;
+            }
+            per
+        })
+    }
+
     /// Requests received by every API (token endpoints excluded).
     pub fn all_api_requests(&self) -> u64 {
         self.with(|s| s.api_requests.values().sum())
@@ -297,9 +323,13 @@ async fn serve(
     } else {
         "text/html"
     };
-    let response = Response::builder()
+    let mut response = Response::builder()
         .status(answer.status)
-        .header("content-type", content_type)
+        .header("content-type", content_type);
+    if let Some(seconds) = answer.retry_after {
+        response = response.header("retry-after", seconds);
+    }
+    let response = response
         .body(Full::new(Bytes::from(answer.body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
     Ok(response)

@@ -42,6 +42,18 @@ pub enum Fault {
     GatewayTimeout,
     /// Answer 403 with an HTML ban page (the 10,000-calls-per-20-s IP ban).
     BanPage,
+    /// Answer this status (403 or 200) with the IP ban's JSON form,
+    /// `{"status":1111,"wait":5,"source":"x5","punish":"deny"}`.
+    BanJson(u16),
+    /// Answer 429 `Forbidden.AccessDenied.QpsLimitForAppkeyAndApi` with `Retry-After`
+    /// of this many seconds.
+    RetryAfter(u64),
+    /// Answer the per-minute limit: 403 `Forbidden.AccessDenied.QpmLimitForAppkeyAndApi`,
+    /// on either API.
+    PerMinute,
+    /// Answer the corp's monthly quota: 403 `Forbidden.AccessDenied.ApiCountLimitForOrg`,
+    /// or on the old API errcode 90020.
+    MonthlyQuota,
     /// Answer 401 as if the token had expired, whatever it is.
     ExpiredToken,
     /// Token endpoints: report this `expireIn` (may be 0, negative or huge); the token
@@ -76,6 +88,11 @@ pub enum Target {
 
 #[derive(Default)]
 pub(crate) struct State {
+    /// Until when every API request is answered 429 with `Retry-After` of the seconds
+    /// given ([`MockDingTalk::throttle_for`](crate::MockDingTalk::throttle_for)).
+    pub throttle_window: Option<(std::time::Instant, u64)>,
+    /// API requests refused inside that window.
+    pub window_refusals: u64,
     pub apps: HashMap<String, App>,
     pub suites: HashMap<String, Suite>,
     pub tokens: HashMap<String, Issued>,
@@ -101,6 +118,8 @@ pub(crate) struct State {
     /// API requests that carried a token the mock had issued but which had expired.
     pub expired_token_uses: u64,
     pub api_requests: HashMap<String, u64>,
+    /// The Unix second of every API request, in order.
+    pub api_seconds: Vec<u64>,
     pub dismissed: Vec<String>,
 }
 

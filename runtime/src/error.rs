@@ -187,6 +187,9 @@ pub struct ApiError {
     pub request_id: Option<String>,
     /// Attempts made.
     pub attempts: u32,
+    /// For a throttled call: the deadline before which no call it concerns is sent
+    /// (`Retry-After`, the next minute for a per-minute limit, the end of an IP ban).
+    pub retry_at: Option<std::time::SystemTime>,
 }
 
 #[cfg(feature = "client")]
@@ -206,6 +209,7 @@ impl ApiError {
             message: message.to_owned(),
             request_id,
             attempts,
+            retry_at: None,
         })
     }
 }
@@ -228,6 +232,12 @@ impl fmt::Display for ApiError {
         }
         if self.attempts > 1 {
             write!(f, " after {} attempts", self.attempts)?;
+        }
+        if let Some(at) = self.retry_at {
+            let wait = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            write!(f, "; held back for {} ms more", wait.as_millis())?;
         }
         Ok(())
     }

@@ -220,7 +220,6 @@ async fn throttling_timeouts_and_failures_are_retried() {
         Fault::TooManyRequests,
         Fault::GatewayTimeout,
         Fault::Status(500),
-        Fault::BanPage,
     ] {
         let before = mock.api_requests(DISMISSIONS);
         mock.inject(Target::Api, fault.clone());

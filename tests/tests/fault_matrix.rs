@@ -10,13 +10,14 @@ use dingscope_mock::{DenialShape, Fault, MockDingTalk, Target};
 
 const PATH: &str = "/v1.0/hrm/employees/dismissions";
 
-async fn setup() -> (MockDingTalk, Principal) {
+async fn setup(throttle_wait: Duration) -> (MockDingTalk, Principal) {
     let mock = MockDingTalk::start().await.unwrap();
     mock.install_suite("suite", "suite-secret", "ticket", "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
     let dt = DingTalk::builder(App::isv("suite", Secret::new("suite-secret")))
         .api_base(mock.base_url())
         .timeout(Duration::from_millis(300))
+        .throttle_wait(throttle_wait)
         .retry(Retry {
             attempts: 3,
             base_delay: Duration::from_millis(1),
@@ -36,7 +37,9 @@ fn outcome(r: &Result<serde_json::Value, Error>) -> &'static str {
         Err(Error::Denied(_)) => "Denied",
         Err(Error::Token(_)) => "Token",
         Err(Error::BadToken(_)) => "BadToken",
+        Err(Error::Throttled(e)) if e.retry_at.is_some() => "Throttled, with its deadline",
         Err(Error::Throttled(_)) => "Throttled",
+        Err(Error::QuotaExceeded(_)) => "QuotaExceeded",
         Err(Error::Timeout(_)) => "Timeout",
         Err(Error::Unavailable(_)) => "Unavailable",
         Err(Error::Api(_)) => "Api",
@@ -51,6 +54,8 @@ struct Row {
     faults: Vec<(Target, Fault)>,
     shape: Option<DenialShape>,
     revoke: bool,
+    /// How long the client waits for a throttle deadline.
+    throttle_wait: Duration,
     want: &'static str,
     token_requests: u64,
     api_requests: u64,
@@ -68,6 +73,7 @@ fn row(
         faults,
         shape: None,
         revoke: false,
+        throttle_wait: Duration::from_millis(1500),
         want,
         token_requests,
         api_requests,
@@ -177,11 +183,56 @@ async fn fault_matrix() {
             3,
         ),
         row(
-            "api: non-JSON ban page",
-            vec![(Api, BanPage); 3],
-            "Throttled",
+            "api: 429 with Retry-After: 1, once",
+            vec![(Api, RetryAfter(1))],
+            "ok",
+            1,
+            2,
+        ),
+        row(
+            "api: 429 with Retry-After: 1, always",
+            vec![(Api, RetryAfter(1)); 3],
+            "Throttled, with its deadline",
             1,
             3,
+        ),
+        Row {
+            throttle_wait: Duration::ZERO,
+            ..row(
+                "api: per-minute limit (QPM)",
+                vec![(Api, PerMinute)],
+                "Throttled, with its deadline",
+                1,
+                1,
+            )
+        },
+        row(
+            "api: IP ban, HTML page",
+            vec![(Api, BanPage)],
+            "Throttled, with its deadline",
+            1,
+            1,
+        ),
+        row(
+            "api: IP ban, JSON on a 403",
+            vec![(Api, BanJson(403))],
+            "Throttled, with its deadline",
+            1,
+            1,
+        ),
+        row(
+            "api: IP ban, JSON on a 200",
+            vec![(Api, BanJson(200))],
+            "Throttled, with its deadline",
+            1,
+            1,
+        ),
+        row(
+            "api: monthly quota used up",
+            vec![(Api, MonthlyQuota)],
+            "QuotaExceeded",
+            1,
+            1,
         ),
         row(
             "api: malformed JSON",
@@ -207,6 +258,7 @@ async fn fault_matrix() {
             faults: vec![],
             shape: Some(shape),
             revoke: true,
+            throttle_wait: Duration::from_millis(1500),
             want: "Denied",
             token_requests: 1,
             api_requests: 1,
@@ -215,7 +267,7 @@ async fn fault_matrix() {
     let mut table =
         String::from("| case | result | token requests | API requests |\n|---|---|---:|---:|\n");
     for r in rows {
-        let (mock, corp) = setup().await;
+        let (mock, corp) = setup(r.throttle_wait).await;
         for (t, f) in &r.faults {
             mock.inject(t.clone(), f.clone());
         }
@@ -254,7 +306,7 @@ async fn fault_matrix() {
         }
     }
     // An uncovered call: nothing leaves at all.
-    let (mock, corp) = setup().await;
+    let (mock, corp) = setup(Duration::ZERO).await;
     corp.set_grant(["snsapi_base"]).await.unwrap();
     let r = corp.get(PATH).send::<serde_json::Value>().await;
     assert_eq!(

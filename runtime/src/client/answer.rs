@@ -14,6 +14,7 @@ use crate::error::ApiError;
 
 /// What a DingTalk answer means.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// A success body.
     Ok,
@@ -31,9 +32,16 @@ pub enum Verdict {
         /// DingTalk's code or errcode.
         code: String,
     },
-    /// Throttled (QPS/QPM limits, 429, old-API 9000x) or banned.
+    /// Throttled (QPS/QPM limits, 429, old-API 9000x).
     Throttled {
         /// DingTalk's code or errcode.
+        code: String,
+    },
+    /// The IP address is banned (more than 10,000 calls in 20 s): an HTML page, or JSON
+    /// such as `{"status":1111,"wait":5,"source":"x5","punish":"deny"}`. It lasts five
+    /// minutes: not retried.
+    Banned {
+        /// What the answer was.
         code: String,
     },
     /// The corp's monthly call quota is used up (`ApiCountLimitForOrg`, old API 90020):
@@ -162,8 +170,8 @@ const BAD_TOKEN_CODES: &[&str] = &[
 fn not_json(status: u16) -> Verdict {
     match status {
         401 => Verdict::BadToken { code: "401".into() },
-        403 | 429 => Verdict::Throttled {
-            code: format!("{status} with a non-JSON body (an IP ban page?)"),
+        403 | 429 => Verdict::Banned {
+            code: format!("{status} with a non-JSON body: the IP ban page"),
         },
         500..=599 => Verdict::Unavailable { status },
         _ => Verdict::Malformed {
@@ -187,7 +195,7 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
                     .map_err(|e| e.to_string())
             });
         return match parsed {
-            Ok(v) if is_error_shape(&v) => classify_error(status, &v),
+            Ok(v) if ban_of(&v).is_some() || is_error_shape(&v) => classify_error(status, &v),
             Ok(_) => Verdict::Ok,
             Err(e) => Verdict::Malformed {
                 status,
@@ -204,6 +212,16 @@ pub fn classify_new(status: u16, body: &[u8]) -> Verdict {
     classify_error(status, &v)
 }
 
+/// The IP ban's JSON form, `{"status":1111,"wait":5,"source":"x5","punish":"deny"}`, on
+/// any status: DingTalk's gateway answers it instead of the API.
+fn ban_of(v: &Object<'_>) -> Option<Verdict> {
+    let punish = v.text("punish")?;
+    let status = v.text("status").unwrap_or_default();
+    Some(Verdict::Banned {
+        code: format!("IP ban (status {status}, punish {punish})"),
+    })
+}
+
 /// The new API's error shape: `code`, `message` and `requestid` at the top level.
 fn is_error_shape(v: &Object<'_>) -> bool {
     ["code", "message", "requestid"]
@@ -216,6 +234,9 @@ fn is_error_shape(v: &Object<'_>) -> bool {
 const QUOTA_CODE: &str = "Forbidden.AccessDenied.ApiCountLimitForOrg";
 
 fn classify_error(status: u16, v: &Object<'_>) -> Verdict {
+    if let Some(ban) = ban_of(v) {
+        return ban;
+    }
     let code = v.text("code").unwrap_or_default();
     let message = v.text("message").unwrap_or_default();
     let request_id = v.text("requestid");
@@ -278,6 +299,9 @@ pub fn classify_old(status: u16, body: &[u8]) -> Verdict {
     let Some(v) = std::str::from_utf8(body).ok().and_then(Object::parse) else {
         return not_json(status);
     };
+    if let Some(ban) = ban_of(&v) {
+        return ban;
+    }
     let errcode = match v.get("errcode").map(errcode_of) {
         None => None,
         Some(Some(c)) => Some(c),
@@ -365,6 +389,11 @@ pub(crate) fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32)
     };
     match v {
         Verdict::Throttled { code } => Error::Throttled(e(&code, "throttled", None)),
+        Verdict::Banned { code } => Error::Throttled(e(
+            &code,
+            "this IP address is banned for five minutes (more than 10,000 calls in 20 s)",
+            None,
+        )),
         Verdict::QuotaExceeded { code } => {
             Error::QuotaExceeded(e(&code, "the corp's monthly call quota is used up", None))
         }
@@ -390,6 +419,30 @@ pub(crate) fn final_error(v: Verdict, endpoint: &str, status: u16, attempt: u32)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The IP ban in both forms, on either API and any status: the HTML page (403 or
+    /// 429) and the JSON body, which read as `Other` on a 403 and as success on a 200.
+    #[test]
+    fn the_ip_ban_in_both_forms() {
+        let json = br#"{"status":1111,"wait":5,"source":"x5","punish":"deny"}"#;
+        for status in [200, 403, 429] {
+            for classify in [classify_new, classify_old] {
+                assert!(
+                    matches!(classify(status, json), Verdict::Banned { .. }),
+                    "{status}: {:?}",
+                    classify(status, json)
+                );
+            }
+        }
+        for status in [403, 429] {
+            assert!(matches!(
+                classify_new(status, b"<html>banned</html>"),
+                Verdict::Banned { .. }
+            ));
+        }
+        assert!(!Verdict::Banned { code: "x".into() }.is_retryable());
+        assert_eq!(classify_new(200, br#"{"status":1111}"#), Verdict::Ok);
+    }
 
     #[test]
     fn new_api_denials_in_every_shape() {
@@ -459,10 +512,6 @@ mod tests {
         ));
         assert!(matches!(
             classify_old(200, br#"{"errcode":90002,"errmsg":"x"}"#),
-            Verdict::Throttled { .. }
-        ));
-        assert!(matches!(
-            classify_new(403, b"<html>banned</html>"),
             Verdict::Throttled { .. }
         ));
         assert_eq!(classify_new(504, b""), Verdict::Timeout);

@@ -47,6 +47,8 @@ pub struct DingTalkBuilder {
     max_answer: usize,
     allow_http: bool,
     key_prefix: String,
+    throttle_wait: Duration,
+    rate_limit: Option<u32>,
 }
 
 impl fmt::Debug for DingTalkBuilder {
@@ -120,6 +122,29 @@ impl DingTalkBuilder {
         self
     }
 
+    /// How long a call waits for a throttle deadline before it fails (default 2 s).
+    ///
+    /// DingTalk's throttled answers leave deadlines that every instance sharing the store
+    /// respects before sending (see [`Error::Throttled`] and its
+    /// [`retry_at`](crate::ApiError::retry_at)): `Retry-After` (at most a minute), the
+    /// next minute for a per-minute limit, five minutes for the IP ban. A call waits out
+    /// a deadline at most this far away and then sends; a later one fails it at once.
+    /// `Duration::ZERO` always fails fast.
+    pub fn throttle_wait(mut self, wait: Duration) -> Self {
+        self.throttle_wait = wait;
+        self
+    }
+
+    /// Limits the app's calls of each endpoint to `per_second`, across every instance
+    /// sharing the store (default: no limit). DingTalk allows a standard corp's app 20
+    /// calls per second per API; a fleet that stays under the limit is never throttled.
+    /// Calls over the limit wait for the next second (within
+    /// [`throttle_wait`](Self::throttle_wait)). The count is one store operation per call.
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = Some(per_second);
+        self
+    }
+
     /// Allows `http://` bases on hosts other than the loopback (default: only
     /// `https://`, and `http://` on 127.0.0.0/8, `[::1]` and `localhost`, for mocks).
     /// Tokens and secrets then cross the network in clear text.
@@ -162,6 +187,9 @@ impl DingTalkBuilder {
                 retry: self.retry,
                 applied: self.applied,
                 pending_refresh: Default::default(),
+                deadlines: Default::default(),
+                throttle_wait: self.throttle_wait,
+                rate_limit: self.rate_limit,
             }),
         })
     }
@@ -182,6 +210,8 @@ impl DingTalk {
             max_answer: 4 << 20,
             allow_http: false,
             key_prefix: String::new(),
+            throttle_wait: Duration::from_secs(2),
+            rate_limit: None,
         }
     }
 }

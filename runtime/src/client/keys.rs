@@ -68,6 +68,33 @@ impl Keys {
         format!("{}dingscope:token:{id}", self.prefix)
     }
 
+    /// The IP ban's breaker: a deadline before which none of the app's calls is sent.
+    pub(crate) fn ban(&self, app: &str) -> String {
+        format!("{}dingscope:ban:{}", self.prefix, escape(app))
+    }
+
+    /// The throttle deadline of the app's calls of `endpoint` for `corp`.
+    pub(crate) fn throttle(&self, app: &str, corp: &str, endpoint: &str) -> String {
+        format!(
+            "{}dingscope:throttle:{}:{}:{}",
+            self.prefix,
+            escape(app),
+            escape(corp),
+            escape(endpoint)
+        )
+    }
+
+    /// The rate limiter's count of the app's calls of `endpoint` in the Unix second
+    /// `second`.
+    pub(crate) fn rate(&self, app: &str, endpoint: &str, second: u64) -> String {
+        format!(
+            "{}dingscope:rate:{}:{}:{second}",
+            self.prefix,
+            escape(app),
+            escape(endpoint)
+        )
+    }
+
     /// The cross-instance refresh lock of the token id `id`.
     pub(crate) fn lock(&self, id: &str) -> String {
         format!("{}dingscope:lock:{id}", self.prefix)

@@ -38,6 +38,7 @@ mod redis_store;
 mod request;
 mod retry;
 pub mod store;
+mod throttle;
 mod ticket;
 mod token;
 mod transport;
@@ -56,6 +57,7 @@ pub use principal::Principal;
 pub use redis_store::RedisStore;
 pub use request::RequestBuilder;
 pub use store::{BoxFuture, MemoryStore, Store, StoreError};
+pub use throttle::{BAN, MAX_RETRY_AFTER};
 
 pub use crate::OpenAuthStatus;
 
@@ -89,6 +91,12 @@ pub(crate) struct Inner {
     pub(crate) keys: keys::Keys,
     /// Rotated refresh tokens the store refused, by store key, until it takes them.
     pub(crate) pending_refresh: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
+    /// Throttle deadlines this process knows.
+    pub(crate) deadlines: throttle::Deadlines,
+    /// How long a call waits for a throttle deadline.
+    pub(crate) throttle_wait: std::time::Duration,
+    /// The optional rate limit per endpoint, calls per second.
+    pub(crate) rate_limit: Option<u32>,
 }
 
 impl fmt::Debug for DingTalk {

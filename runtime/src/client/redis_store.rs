@@ -56,6 +56,14 @@ end
 return 0
 "#;
 
+/// Adds one to a count, setting the expiry (`ARGV[1]`, milliseconds) of a count it
+/// creates.
+const INCR: &str = r#"
+local n = redis.call("incr", KEYS[1])
+if n == 1 then redis.call("pexpire", KEYS[1], ARGV[1]) end
+return n
+"#;
+
 /// Sets a key's expiry only if its value is still the expected one (a lock's holder).
 const EXTEND_IF: &str = r#"if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end"#;
 
@@ -168,6 +176,20 @@ impl Store for RedisStore {
             None => vec!["0".to_owned(), String::new(), value],
         };
         Box::pin(self.script(COMPARE_AND_SET, key, args))
+    }
+
+    fn incr<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            redis::cmd("EVAL")
+                .arg(INCR)
+                .arg(1)
+                .arg(key)
+                .arg(ttl.as_millis().max(1) as u64)
+                .query_async::<u64>(&mut c)
+                .await
+                .map_err(err)
+        })
     }
 
     fn extend_lock<'a>(

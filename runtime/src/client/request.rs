@@ -9,7 +9,8 @@ use dingscope_catalog::Host;
 use super::answer::{Verdict, classify_new, classify_old, final_error, parse_answer};
 use super::path::{Route, route};
 use super::retry::exchange;
-use super::transport::{Failure, Outgoing, query_string};
+use super::throttle::Pacing;
+use super::transport::{Failure, Outgoing, Reply, query_string};
 use super::{DingTalk, Principal};
 use crate::error::{ApiError, Denied, DenyReason};
 use crate::{Error, OpenAuthRequest, Scope, Secret};
@@ -120,8 +121,12 @@ impl RequestBuilder {
             Host::Api => classify_new,
             Host::Oapi => classify_old,
         };
+        let pacing = Pacing {
+            corp: self.corp.corp_id(),
+            endpoint: &endpoint,
+        };
         let mut token = dt.token(&principal, &key).await?;
-        let mut answer = exchange(&dt.inner.retry, &endpoint, 0, classify, || {
+        let mut answer = exchange(&dt, &endpoint, Some(&pacing), 0, classify, || {
             self.send_once(&dt, &route, &token)
         })
         .await?;
@@ -131,7 +136,7 @@ impl RequestBuilder {
             token = dt.token(&principal, &key).await?;
             // The refused attempt is not counted.
             let done = answer.attempts - 1;
-            answer = exchange(&dt.inner.retry, &endpoint, done, classify, || {
+            answer = exchange(&dt, &endpoint, Some(&pacing), done, classify, || {
                 self.send_once(&dt, &route, &token)
             })
             .await?;
@@ -155,7 +160,7 @@ impl RequestBuilder {
         dt: &DingTalk,
         route: &Route,
         token: &Secret,
-    ) -> Result<(u16, Vec<u8>), Failure> {
+    ) -> Result<Reply, Failure> {
         let old = route.host == Host::Oapi;
         let base = if old {
             &dt.inner.oapi_base
@@ -272,7 +277,7 @@ impl DingTalk {
         let endpoint = format!("{method} {path}");
         let url = format!("{}{path}", self.inner.api_base);
         let headers = [("x-acs-dingtalk-access-token", token.expose())];
-        let answer = exchange(&self.inner.retry, &endpoint, 0, classify_new, || {
+        let answer = exchange(self, &endpoint, None, 0, classify_new, || {
             self.inner.http.send(Outgoing {
                 method: method.clone(),
                 url: &url,
@@ -305,7 +310,7 @@ pub(crate) async fn token_call<T: DeserializeOwned>(
     let endpoint = format!("POST {path}");
     let url = format!("{}{path}", dt.inner.api_base);
     let json = serde_json::to_vec(&body).map_err(Error::Encode)?;
-    let answer = exchange(&dt.inner.retry, &endpoint, 0, classify_new, || {
+    let answer = exchange(dt, &endpoint, None, 0, classify_new, || {
         dt.inner.http.send(Outgoing {
             method: Method::POST,
             url: &url,

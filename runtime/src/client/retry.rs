@@ -5,9 +5,14 @@
 use std::cell::Cell;
 use std::future::Future;
 
+use std::time::SystemTime;
+
+use super::DingTalk;
 use super::answer::Verdict;
+use super::answer::final_error;
 use super::builder::Retry;
-use super::transport::Failure;
+use super::throttle::{Pacing, hold_for};
+use super::transport::{Failure, Reply};
 use crate::Error;
 use crate::error::ApiError;
 
@@ -20,27 +25,34 @@ pub(crate) struct Answer {
     pub(crate) attempts: u32,
 }
 
-/// Sends with `send` until an answer is final or `retry.attempts` are used up; `done` is
-/// how many attempts the call has made already. A transport failure on the last attempt is
-/// a `Timeout` or `Transport` error. A request that cannot be built, an answer over the
-/// size limit and a redirect are final at once: DingTalk's APIs do not redirect, and no
-/// redirect is followed.
+/// Sends with `send` until an answer is final or the configured attempts are used up;
+/// `done` is how many attempts the call has made already. A transport failure on the last
+/// attempt is a `Timeout` or `Transport` error. A request that cannot be built, an answer
+/// over the size limit and a redirect are final at once: DingTalk's APIs do not redirect,
+/// and no redirect is followed.
+///
+/// Before each attempt, the throttle deadlines that concern the call (`pacing`: the
+/// corp's endpoint; `None` for token calls, which only the IP ban concerns) are waited
+/// out or fail the call ([`DingTalk::pace`]); a throttled answer sets them.
 pub(crate) async fn exchange<F, Fut>(
-    retry: &Retry,
+    dt: &DingTalk,
     endpoint: &str,
+    pacing: Option<&Pacing<'_>>,
     done: u32,
     classify: fn(u16, &[u8]) -> Verdict,
     mut send: F,
 ) -> Result<Answer, Error>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<(u16, Vec<u8>), Failure>>,
+    Fut: Future<Output = Result<Reply, Failure>>,
 {
+    let retry = &dt.inner.retry;
     let mut attempt = done;
     loop {
         attempt += 1;
-        let (status, bytes) = match send().await {
-            Ok(answer) => answer,
+        dt.pace(endpoint, pacing, attempt).await?;
+        let (status, bytes, retry_after) = match send().await {
+            Ok(r) => (r.status, r.body, r.retry_after),
             Err(Failure::TooLarge { status, limit }) => {
                 return Err(Error::Protocol(ApiError::new(
                     endpoint,
@@ -79,6 +91,21 @@ where
             )));
         }
         let verdict = classify(status, &bytes);
+        if let Some(hold) = hold_for(&verdict, retry_after, SystemTime::now()) {
+            let until = dt.hold(hold, pacing).await;
+            let wait = until.duration_since(SystemTime::now()).unwrap_or_default();
+            if verdict.is_retryable() && attempt < retry.attempts && wait <= dt.inner.throttle_wait
+            {
+                tracing::debug!(%endpoint, attempt, status, "throttled; waiting for the deadline");
+                continue;
+            }
+            let mut err = match final_error(verdict, endpoint, status, attempt) {
+                Error::Throttled(e) => e,
+                other => return Err(other),
+            };
+            err.retry_at = Some(until);
+            return Err(Error::Throttled(err));
+        }
         if verdict.is_retryable() && attempt < retry.attempts {
             tracing::debug!(%endpoint, attempt, status, "throttled or failed; backing off");
             backoff(retry, attempt).await;

@@ -77,6 +77,21 @@ pub trait Store: Send + Sync + 'static {
             self.set(key, value, None).await.map(|()| true)
         })
     }
+    /// Adds one to the count at `key` (0 if absent) and answers the new count; a key it
+    /// creates expires after `ttl`. The optional rate limiter counts calls this way. The
+    /// default is a read and a write, which another instance can interleave: stores
+    /// shared by instances implement it atomically.
+    fn incr<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let n = self
+                .get(key)
+                .await?
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+                .saturating_add(1);
+            self.set(key, n.to_string(), Some(ttl)).await.map(|()| n)
+        })
+    }
     /// Extends the lock `key` to `ttl` from now if `owner` still holds it, atomically;
     /// `true` if extended. A refresh that runs long keeps its lock with it. The default
     /// cannot do it atomically and extends nothing: locks then last their first `ttl`,
@@ -191,6 +206,18 @@ impl Store for MemoryStore {
             true
         });
         Box::pin(async move { Ok(set) })
+    }
+
+    fn incr<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let n = self.with(|m| {
+            let entry = m
+                .entry(key.to_owned())
+                .or_insert_with(|| ("0".to_owned(), Some(Instant::now() + ttl)));
+            let n = entry.0.parse::<u64>().unwrap_or(0).saturating_add(1);
+            entry.0 = n.to_string();
+            n
+        });
+        Box::pin(async move { Ok(n) })
     }
 
     fn extend_lock<'a>(

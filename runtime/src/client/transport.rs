@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use http::{Method, Request};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::HttpsConnector;
@@ -38,6 +38,13 @@ pub(crate) enum Failure {
         /// The limit, in bytes.
         limit: usize,
     },
+}
+
+/// What came back: the status, the body, and `Retry-After` if it gave seconds.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 /// One outgoing request.
@@ -83,7 +90,7 @@ impl Http {
     }
 
     /// Sends `out` and reads the status and body, within the deadline and the cap.
-    pub(crate) async fn send(&self, out: Outgoing<'_>) -> Result<(u16, Vec<u8>), Failure> {
+    pub(crate) async fn send(&self, out: Outgoing<'_>) -> Result<Reply, Failure> {
         let request = build(out)?;
         match tokio::time::timeout(self.timeout, self.exchange(request)).await {
             Ok(answer) => answer,
@@ -94,7 +101,7 @@ impl Http {
         }
     }
 
-    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<(u16, Vec<u8>), Failure> {
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<Reply, Failure> {
         let response = self
             .client
             .request(request)
@@ -104,6 +111,13 @@ impl Http {
                 message: chain(&e),
             })?;
         let status = response.status().as_u16();
+        // Seconds only: DingTalk does not send the HTTP-date form.
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let too_large = Failure::TooLarge {
             status,
             limit: self.limit,
@@ -130,7 +144,11 @@ impl Http {
                 bytes.extend_from_slice(&data);
             }
         }
-        Ok((status, bytes))
+        Ok(Reply {
+            status,
+            body: bytes,
+            retry_after,
+        })
     }
 }
 
