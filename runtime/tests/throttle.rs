@@ -190,3 +190,36 @@ async fn the_rate_limiter_keeps_the_fleet_under_the_limit() {
     assert!(per_second.len() >= 3, "{per_second:?}");
     assert_eq!(mock.api_requests(DISMISSIONS), 25);
 }
+
+/// While DingTalk refuses every request for a second with `Retry-After: 1`, 200 callers
+/// at once send at most `max_in_flight` requests that are refused: the rest wait for the
+/// deadline the first refusal sets, and then each sends once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_under_a_429_send_once_each_plus_those_in_flight() {
+    let mock = mock().await;
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .retry(fast_retry())
+        .max_in_flight(4)
+        .build()
+        .unwrap();
+    dt.set_suite_ticket(Secret::new(TICKET)).await.unwrap();
+    dt.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&dt, CORP).await.unwrap();
+    let before = mock.api_requests(DISMISSIONS);
+    mock.throttle_for(Duration::from_secs(1), 1);
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let dt = dt.clone();
+        tasks.push(tokio::spawn(async move { call(&dt, CORP).await.map(|_| ()) }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let refused = mock.window_refusals();
+    assert!((1..=4).contains(&refused), "{refused} refused");
+    assert_eq!(mock.api_requests(DISMISSIONS) - before, 200 + refused);
+}

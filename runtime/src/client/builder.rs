@@ -49,6 +49,8 @@ pub struct DingTalkBuilder {
     key_prefix: String,
     throttle_wait: Duration,
     rate_limit: Option<u32>,
+    memory: Duration,
+    max_in_flight: usize,
 }
 
 impl fmt::Debug for DingTalkBuilder {
@@ -145,6 +147,26 @@ impl DingTalkBuilder {
         self
     }
 
+    /// The most requests of one corp's endpoint this process has in flight at once
+    /// (default 32; at least 1); more wait their turn. When DingTalk starts to throttle,
+    /// at most this many were sent before its first refusal came back, and the rest wait
+    /// for the deadline it sets. DingTalk allows about 20 per second per endpoint, so this
+    /// bound costs no throughput DingTalk would grant.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+
+    /// How long this process keeps its copy of a corp's or user's grant after reading it
+    /// from the store (default an hour). The copy serves while the store is down; older
+    /// copies are dropped, so that memory follows the principals in use, not every one
+    /// ever seen. Token slots go when their token has expired and no
+    /// [`Principal`](super::Principal) holds them.
+    pub fn memory(mut self, keep: Duration) -> Self {
+        self.memory = keep;
+        self
+    }
+
     /// Allows `http://` bases on hosts other than the loopback (default: only
     /// `https://`, and `http://` on 127.0.0.0/8, `[::1]` and `localhost`, for mocks).
     /// Tokens and secrets then cross the network in clear text.
@@ -178,7 +200,7 @@ impl DingTalkBuilder {
                 tokens: TokenCache::new(self.margin, lock_ttl(&self.retry, self.timeout))
                     .with_keys(keys.clone()),
                 keys,
-                grants: GrantCache::default(),
+                grants: GrantCache::new(self.memory),
                 ticket: TicketSlot::default(),
                 app: self.app,
                 api_base: self.api_base,
@@ -190,6 +212,8 @@ impl DingTalkBuilder {
                 deadlines: Default::default(),
                 throttle_wait: self.throttle_wait,
                 rate_limit: self.rate_limit,
+                max_in_flight: self.max_in_flight.max(1),
+                in_flight: Default::default(),
             }),
         })
     }
@@ -212,6 +236,8 @@ impl DingTalk {
             key_prefix: String::new(),
             throttle_wait: Duration::from_secs(2),
             rate_limit: None,
+            memory: Duration::from_secs(3600),
+            max_in_flight: 32,
         }
     }
 }

@@ -16,25 +16,50 @@ use crate::{AuthType, Error, Grant, OpenAuthRequest, OpenAuthStatus, Scope};
 /// instances sharing a store see each other's updates.
 const GRANT_TTL: Duration = Duration::from_secs(30);
 
-/// This process's copies of grants, by store key, with the time each was read.
-#[derive(Default)]
-pub(crate) struct GrantCache(RwLock<HashMap<String, (Grant, Instant)>>);
+/// This process's copies of grants, by store key, with the time each was read. A copy
+/// older than `keep` is dropped by a sweep that runs when the map has doubled since the
+/// last one, so the map holds the principals of about the last `keep`.
+pub(crate) struct GrantCache {
+    /// The copies, and the size at which the next sweep runs.
+    map: RwLock<(Copies, usize)>,
+    keep: Duration,
+}
+
+/// Grants by store key, with when each was read.
+type Copies = HashMap<String, (Grant, Instant)>;
 
 impl GrantCache {
+    /// Copies kept up to `keep` after they were read; they serve while the store is down.
+    pub(crate) fn new(keep: Duration) -> GrantCache {
+        GrantCache {
+            map: RwLock::default(),
+            keep,
+        }
+    }
+
     /// The copy of `key`, if it is younger than `max_age`.
     fn get(&self, key: &str, max_age: Option<Duration>) -> Option<Grant> {
-        let map = self.0.read().unwrap_or_else(|e| e.into_inner());
-        let (g, at) = map.get(key)?;
+        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
+        let (g, at) = map.0.get(key)?;
         max_age
             .is_none_or(|age| at.elapsed() < age)
             .then(|| g.clone())
     }
 
     fn put(&self, key: String, g: Grant) {
-        self.0
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, (g, Instant::now()));
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let (entries, sweep_at) = &mut *map;
+        if entries.len() >= (*sweep_at).max(1024) {
+            entries.retain(|_, (_, at)| at.elapsed() < self.keep);
+            *sweep_at = entries.len().saturating_mul(2);
+        }
+        entries.insert(key, (g, Instant::now()));
+    }
+
+    /// Copies held now.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).0.len()
     }
 }
 
@@ -274,5 +299,25 @@ impl Principal {
         self.dt
             .set_grant(&self.who, Grant::new(AuthType::Delegated, codes))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copies older than `keep` go: the map follows the principals in use.
+    #[test]
+    fn old_grant_copies_are_dropped() {
+        let cache = GrantCache::new(Duration::ZERO);
+        for i in 0..5000 {
+            cache.put(format!("corp{i}"), Grant::empty(AuthType::Application));
+        }
+        assert!(cache.len() <= 1024, "{}", cache.len());
+        let kept = GrantCache::new(Duration::from_secs(3600));
+        for i in 0..3000 {
+            kept.put(format!("corp{i}"), Grant::empty(AuthType::Application));
+        }
+        assert_eq!(kept.len(), 3000);
     }
 }

@@ -97,6 +97,10 @@ pub(crate) struct Inner {
     pub(crate) throttle_wait: std::time::Duration,
     /// The optional rate limit per endpoint, calls per second.
     pub(crate) rate_limit: Option<u32>,
+    /// Requests of one corp's endpoint in flight at once, at most.
+    pub(crate) max_in_flight: usize,
+    /// Those requests now.
+    pub(crate) in_flight: throttle::InFlight,
 }
 
 impl fmt::Debug for DingTalk {

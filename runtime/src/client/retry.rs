@@ -50,8 +50,11 @@ where
     let mut attempt = done;
     loop {
         attempt += 1;
+        let permit = dt.in_flight(pacing).await;
         dt.pace(endpoint, pacing, attempt).await?;
-        let (status, bytes, retry_after) = match send().await {
+        let sent = send().await;
+        drop(permit);
+        let (status, bytes, retry_after) = match sent {
             Ok(r) => (r.status, r.body, r.retry_after),
             Err(Failure::TooLarge { status, limit }) => {
                 return Err(Error::Protocol(ApiError::new(

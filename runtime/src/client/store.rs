@@ -113,15 +113,26 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The default store: one process's memory.
+///
+/// Every operation is O(1): an expired entry is dropped when it is read, and the whole map
+/// is swept once as many operations have passed as it holds entries (at least 1,024), so
+/// the sweep's cost is spread over those operations.
 #[derive(Default)]
 pub struct MemoryStore {
-    map: Mutex<HashMap<String, (String, Option<Instant>)>>,
+    map: Mutex<Entries>,
+}
+
+#[derive(Default)]
+struct Entries {
+    map: HashMap<String, (String, Option<Instant>)>,
+    /// Operations since the last sweep.
+    ops: usize,
 }
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Values are tokens and tickets: never printed.
-        let n = self.map.lock().map(|m| m.len()).unwrap_or(0);
+        let n = self.map.lock().map(|m| m.map.len()).unwrap_or(0);
         f.debug_struct("MemoryStore").field("entries", &n).finish()
     }
 }
@@ -132,17 +143,44 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, (String, Option<Instant>)>) -> R) -> R {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+    /// Entries held, expired ones not swept yet included.
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).map.len()
+    }
+
+    /// Whether it holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs `f` on the live entries: `key`'s, if expired, is dropped first.
+    fn with<R>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&mut HashMap<String, (String, Option<Instant>)>) -> R,
+    ) -> R {
+        let mut entries = self.map.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        map.retain(|_, (_, exp)| exp.is_none_or(|e| e > now));
-        f(&mut map)
+        entries.ops += 1;
+        if entries.ops >= entries.map.len().max(1024) {
+            entries.ops = 0;
+            entries
+                .map
+                .retain(|_, (_, exp)| exp.is_none_or(|e| e > now));
+        } else if entries
+            .map
+            .get(key)
+            .is_some_and(|(_, exp)| exp.is_some_and(|e| e <= now))
+        {
+            entries.map.remove(key);
+        }
+        f(&mut entries.map)
     }
 }
 
 impl Store for MemoryStore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let v = self.with(|m| m.get(key).map(|(v, _)| v.clone()));
+        let v = self.with(key, |m| m.get(key).map(|(v, _)| v.clone()));
         Box::pin(async move { Ok(v) })
     }
 
@@ -153,7 +191,7 @@ impl Store for MemoryStore {
         ttl: Option<Duration>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let exp = ttl.map(|t| Instant::now() + t);
-        self.with(|m| m.insert(key.to_owned(), (value, exp)));
+        self.with(key, |m| m.insert(key.to_owned(), (value, exp)));
         Box::pin(async { Ok(()) })
     }
 
@@ -163,7 +201,7 @@ impl Store for MemoryStore {
         owner: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let taken = self.with(|m| {
+        let taken = self.with(key, |m| {
             if m.contains_key(key) {
                 false
             } else {
@@ -182,7 +220,7 @@ impl Store for MemoryStore {
         key: &'a str,
         value: String,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let set = self.with(|m| match m.get(key) {
+        let set = self.with(key, |m| match m.get(key) {
             Some((held, _)) if held.as_bytes() >= value.as_bytes() => false,
             _ => {
                 m.insert(key.to_owned(), (value, None));
@@ -198,7 +236,7 @@ impl Store for MemoryStore {
         expected: Option<&'a str>,
         value: String,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let set = self.with(|m| {
+        let set = self.with(key, |m| {
             if m.get(key).map(|(v, _)| v.as_str()) != expected {
                 return false;
             }
@@ -209,7 +247,7 @@ impl Store for MemoryStore {
     }
 
     fn incr<'a>(&'a self, key: &'a str, ttl: Duration) -> BoxFuture<'a, Result<u64, StoreError>> {
-        let n = self.with(|m| {
+        let n = self.with(key, |m| {
             let entry = m
                 .entry(key.to_owned())
                 .or_insert_with(|| ("0".to_owned(), Some(Instant::now() + ttl)));
@@ -226,7 +264,7 @@ impl Store for MemoryStore {
         owner: &'a str,
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let extended = self.with(|m| match m.get_mut(key) {
+        let extended = self.with(key, |m| match m.get_mut(key) {
             Some((value, expiry)) if value == owner => {
                 *expiry = Some(Instant::now() + ttl);
                 true
@@ -241,8 +279,9 @@ impl Store for MemoryStore {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let removed = self
-            .with(|m| m.get(key).is_some_and(|(v, _)| v == expected) && m.remove(key).is_some());
+        let removed = self.with(key, |m| {
+            m.get(key).is_some_and(|(v, _)| v == expected) && m.remove(key).is_some()
+        });
         Box::pin(async move { Ok(removed) })
     }
 }
@@ -279,6 +318,26 @@ mod tests {
                 .unwrap()
         );
         assert!(!format!("{s:?}").contains('1'));
+    }
+
+    /// Expired entries go when read, and all of them once as many operations have
+    /// passed as the store holds entries.
+    #[tokio::test]
+    async fn expired_entries_are_swept() {
+        let s = MemoryStore::new();
+        for i in 0..2000 {
+            s.set(&format!("k{i}"), "v".into(), Some(Duration::ZERO))
+                .await
+                .unwrap();
+        }
+        s.set("kept", "v".into(), None).await.unwrap();
+        // A sweep ran while they were written: 1,024 operations had passed.
+        assert!(s.len() < 2001, "{}", s.len());
+        assert_eq!(s.get("k5").await.unwrap(), None);
+        for _ in 0..2001 {
+            s.get("kept").await.unwrap();
+        }
+        assert_eq!(s.len(), 1);
     }
 
     #[tokio::test]

@@ -19,8 +19,10 @@
 //! ([`ApiError::retry_at`]).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::DingTalk;
 use super::answer::Verdict;
@@ -146,10 +148,62 @@ fn decode(s: &str) -> Option<SystemTime> {
     UNIX_EPOCH.checked_add(Duration::from_millis(ms))
 }
 
+/// The requests of one corp's endpoint in flight from this process, bounded: when
+/// DingTalk starts refusing, at most that many were already sent. A semaphore leaves the
+/// map when its last holder lets go.
+#[derive(Default)]
+pub(crate) struct InFlight(Mutex<HashMap<String, Arc<Semaphore>>>);
+
+/// A request's place among those in flight; see [`InFlight`].
+pub(crate) struct Permit<'a> {
+    map: &'a InFlight,
+    key: String,
+    semaphore: Arc<Semaphore>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.permit.take();
+        let mut map = self.map.0.lock().unwrap_or_else(|e| e.into_inner());
+        // The map's reference and this one: nobody else holds or awaits it.
+        if Arc::strong_count(&self.semaphore) == 2 {
+            map.remove(&self.key);
+        }
+    }
+}
+
 /// The rate limiter's window: one second, as DingTalk's QPS limits count.
 const WINDOW: Duration = Duration::from_secs(1);
 
 impl DingTalk {
+    /// A place among the requests in flight for the corp and endpoint of `pacing`; token
+    /// calls (`None`) are single-flight already and need none.
+    pub(crate) async fn in_flight(&self, pacing: Option<&Pacing<'_>>) -> Option<Permit<'_>> {
+        let p = pacing?;
+        let limit = self.inner.max_in_flight;
+        let key = self
+            .inner
+            .keys
+            .throttle(self.client_id(), p.corp, p.endpoint);
+        let semaphore = self
+            .inner
+            .in_flight
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(limit)))
+            .clone();
+        let permit = semaphore.clone().acquire_owned().await.ok();
+        Some(Permit {
+            map: &self.inner.in_flight,
+            key,
+            semaphore,
+            permit,
+        })
+    }
+
     /// Waits until nothing holds back a call of `endpoint` that `pacing` describes
     /// (`None` for token calls, which only the IP ban concerns), or fails with the deadline
     /// if the wait would be longer than the configured one.

@@ -106,10 +106,12 @@ impl Slot {
 }
 
 pub(crate) struct TokenCache {
-    slots: RwLock<HashMap<String, Arc<Slot>>>,
+    slots: RwLock<Slots>,
     /// Per key, the `stale_at_ms` of the last token DingTalk refused: a stored token no
     /// newer than that is as bad (a restarted store may hand back an old one).
     refused: RwLock<HashMap<String, u64>>,
+    /// The single-flight locks of the keys being fetched: dropped when the last waiter
+    /// leaves.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     margin: Duration,
     /// How long the cross-instance refresh lock is taken for: longer than the slowest
@@ -120,6 +122,18 @@ pub(crate) struct TokenCache {
     /// Where its tokens and locks are kept in the store.
     keys: Keys,
 }
+
+/// The slots, bounded: a slot that no principal holds and whose token has expired is
+/// dropped by a sweep that runs when the map has doubled since the last one.
+#[derive(Default)]
+struct Slots {
+    map: HashMap<String, Arc<Slot>>,
+    /// The size at which the next sweep runs.
+    sweep_at: usize,
+}
+
+/// The fewest slots a sweep waits for.
+const MIN_SWEEP: usize = 1024;
 
 /// 128 random bits, in hex: the operating system's, else the standard library's
 /// randomly keyed hasher (seeded from the operating system too).
@@ -186,17 +200,58 @@ impl TokenCache {
             .slots
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .map
             .get(key)
         {
             return slot.clone();
         }
         let mut slots = self.slots.write().unwrap_or_else(|e| e.into_inner());
-        slots.entry(key.to_owned()).or_default().clone()
+        if slots.map.len() >= slots.sweep_at.max(MIN_SWEEP) {
+            self.sweep(&mut slots);
+        }
+        slots.map.entry(key.to_owned()).or_default().clone()
     }
 
-    fn flight(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut f = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        f.entry(key.to_owned()).or_default().clone()
+    /// Drops the slots no principal holds whose token has expired, and the refusal marks
+    /// that no stored token can match any more.
+    fn sweep(&self, slots: &mut Slots) {
+        slots
+            .map
+            .retain(|_, slot| Arc::strong_count(slot) > 1 || slot.usable().is_some());
+        slots.sweep_at = slots.map.len().saturating_mul(2);
+        let now = now_ms();
+        self.refused
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, stale_at| *stale_at > now);
+    }
+
+    /// Slots held now.
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.slots
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .len()
+    }
+
+    /// The single-flight lock of `key`, held until the returned guard drops.
+    async fn flight(&self, key: &str) -> Flight<'_> {
+        let lock = self
+            .flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        let guard = lock.clone().lock_owned().await;
+        Flight {
+            cache: self,
+            key: key.to_owned(),
+            lock,
+            guard: Some(guard),
+        }
     }
 
     /// The token for `key`: cached, from the shared store, or from `fetch`, which runs at
@@ -217,8 +272,7 @@ impl TokenCache {
             return Ok(t);
         }
         let waiting_since = Instant::now();
-        let flight = self.flight(key);
-        let _one_at_a_time = flight.lock().await;
+        let _one_at_a_time = self.flight(key).await;
         if let Some(t) = slot.fresh().or_else(|| slot.once_since(waiting_since)) {
             return Ok(t);
         }
@@ -306,8 +360,7 @@ impl TokenCache {
     /// store, replacing whatever was cached: a newer grant stands behind it.
     pub(crate) async fn put(&self, key: &str, store: &dyn Store, fetched: Fetched) -> Secret {
         let slot = self.slot(key);
-        let flight = self.flight(key);
-        let _one_at_a_time = flight.lock().await;
+        let _one_at_a_time = self.flight(key).await;
         match self
             .refresh(&slot, store, key, || async {
                 Ok::<_, std::convert::Infallible>(fetched)
@@ -427,6 +480,27 @@ impl TokenCache {
     }
 }
 
+/// A held single-flight lock. When the last caller of its key lets go, the lock leaves
+/// the map.
+struct Flight<'a> {
+    cache: &'a TokenCache,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        // Released first: the map and this guard are then the only holders if nobody waits.
+        self.guard.take();
+        let mut flights = self.cache.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // The map's reference, `self.lock` and the guard's, now gone: 2 means no waiter.
+        if Arc::strong_count(&self.lock) == 2 {
+            flights.remove(&self.key);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,6 +518,50 @@ mod tests {
         fn from(_: Busy) -> &'static str {
             "busy"
         }
+    }
+
+    /// Per-key state does not outlive its use: flights go with their last waiter, and
+    /// slots that no principal holds and whose token has expired go in the next sweep.
+    #[tokio::test]
+    async fn per_key_state_is_bounded() {
+        let cache = TokenCache::new(Duration::from_secs(600), LOCK_TTL);
+        let store = MemoryStore::new();
+        for i in 0..5000 {
+            let key = format!("corp{i}");
+            let t: Result<Secret, ()> = cache
+                .get(&key, &store, || async {
+                    Ok(Fetched {
+                        token: Secret::new("t"),
+                        expire_in: 0,
+                    })
+                })
+                .await;
+            t.unwrap();
+        }
+        assert!(cache.flights.lock().unwrap().is_empty());
+        assert!(
+            cache.slot_count() <= 2 * MIN_SWEEP,
+            "{}",
+            cache.slot_count()
+        );
+        // A slot a principal holds, or with a live token, stays.
+        let held = cache.slot("held");
+        let _: Secret = cache
+            .put(
+                "live",
+                &store,
+                Fetched {
+                    token: Secret::new("live-token"),
+                    expire_in: 7200,
+                },
+            )
+            .await;
+        for i in 0..5000 {
+            cache.slot(&format!("more{i}"));
+        }
+        let map = &cache.slots.read().unwrap().map;
+        assert!(Arc::ptr_eq(&map["held"], &held));
+        assert!(map["live"].fresh().is_some());
     }
 
     #[test]
