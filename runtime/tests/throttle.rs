@@ -214,7 +214,9 @@ async fn callers_under_a_429_send_once_each_plus_those_in_flight() {
     let mut tasks = Vec::new();
     for _ in 0..200 {
         let dt = dt.clone();
-        tasks.push(tokio::spawn(async move { call(&dt, CORP).await.map(|_| ()) }));
+        tasks.push(tokio::spawn(
+            async move { call(&dt, CORP).await.map(|_| ()) },
+        ));
     }
     for t in tasks {
         t.await.unwrap().unwrap();

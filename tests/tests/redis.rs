@@ -306,3 +306,38 @@ async fn two_instances_racing_on_a_grant_lose_no_update() {
     assert!(lost.is_empty(), "updates lost: {lost:?}");
     assert!(!g.contains("qyapi_hrm_read_user"), "the denial was lost");
 }
+
+/// `rediss://`: the store over TLS, the server verified against the CA that signed its
+/// certificate; a client that trusts only the platform's roots refuses the server.
+#[tokio::test]
+async fn rediss_connects_over_tls_and_verifies_the_server() {
+    let (server, ca) = match dingscope_tests::RedisServer::start_tls() {
+        Ok(s) => s,
+        Err(why) => {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "skipping the TLS Redis test: {why}");
+            return;
+        }
+    };
+    let mock = mock().await;
+    let store = RedisStore::open_with_root_ca(&server.tls_url(), &ca).unwrap();
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+        .api_base(mock.base_url())
+        .store(Arc::new(store.clone()))
+        .build()
+        .unwrap();
+    dt.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    dt.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&dt).await.unwrap();
+    let keys_written = store
+        .get("dingscope:grant:suite-key:dingcorp1")
+        .await
+        .unwrap();
+    assert!(keys_written.is_some_and(|g| g.contains("qyapi_hrm_read_user")));
+    // The platform's roots do not hold the test CA: the handshake fails.
+    let untrusted = RedisStore::open(&server.tls_url()).unwrap();
+    assert!(untrusted.get("any").await.is_err());
+}
