@@ -342,17 +342,20 @@ fn cluster_port() -> Result<u16, String> {
     Err("no free port pair for a cluster node".into())
 }
 
-/// Starts a Redis Cluster, or prints why the calling test is skipped and returns.
+/// The server (or cluster) that `$start` starts, or, if it cannot, prints why the calling
+/// test is skipped and returns from it.
 #[macro_export]
-macro_rules! cluster_or_skip {
-    () => {
-        match $crate::RedisCluster::start() {
-            Ok(c) => c,
+macro_rules! started_or_skip {
+    ($start:expr, $what:literal) => {
+        match $start {
+            Ok(s) => s,
             Err(why) => {
+                // Straight to stderr: libtest would capture `eprintln!` of a passing test.
                 use ::std::io::Write as _;
                 let _ = ::std::writeln!(
                     ::std::io::stderr(),
-                    "skipping a Redis Cluster test in {}: {why}",
+                    "skipping a {} test in {}: {why}",
+                    $what,
                     module_path!()
                 );
                 return;
@@ -361,23 +364,19 @@ macro_rules! cluster_or_skip {
     };
 }
 
-/// Starts a Redis server, or prints why the calling test is skipped and returns `None`.
+/// Starts a Redis Cluster, or prints why the calling test is skipped and returns.
+#[macro_export]
+macro_rules! cluster_or_skip {
+    () => {
+        $crate::started_or_skip!($crate::RedisCluster::start(), "Redis Cluster")
+    };
+}
+
+/// Starts a Redis server, or prints why the calling test is skipped and returns.
 #[macro_export]
 macro_rules! redis_or_skip {
     () => {
-        match $crate::RedisServer::start() {
-            Ok(s) => s,
-            Err(why) => {
-                // Straight to stderr: libtest would capture `eprintln!` of a passing test.
-                use ::std::io::Write as _;
-                let _ = ::std::writeln!(
-                    ::std::io::stderr(),
-                    "skipping a Redis test in {}: {why}",
-                    module_path!()
-                );
-                return;
-            }
-        }
+        $crate::started_or_skip!($crate::RedisServer::start(), "Redis")
     };
 }
 

@@ -311,14 +311,8 @@ async fn two_instances_racing_on_a_grant_lose_no_update() {
 /// certificate; a client that trusts only the platform's roots refuses the server.
 #[tokio::test]
 async fn rediss_connects_over_tls_and_verifies_the_server() {
-    let (server, ca) = match dingscope_tests::RedisServer::start_tls() {
-        Ok(s) => s,
-        Err(why) => {
-            use std::io::Write as _;
-            let _ = writeln!(std::io::stderr(), "skipping the TLS Redis test: {why}");
-            return;
-        }
-    };
+    let (server, ca) =
+        dingscope_tests::started_or_skip!(dingscope_tests::RedisServer::start_tls(), "Redis TLS");
     let mock = mock().await;
     let store = RedisStore::open_with_root_ca(&server.tls_url(), &ca).unwrap();
     let dt = DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
