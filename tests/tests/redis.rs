@@ -335,3 +335,70 @@ async fn rediss_connects_over_tls_and_verifies_the_server() {
     let untrusted = RedisStore::open(&server.tls_url()).unwrap();
     assert!(untrusted.get("any").await.is_err());
 }
+
+/// With a store key, no token, refresh token or ticket is readable in Redis; an instance
+/// with the same key shares them, one with another key reads none of them.
+#[tokio::test]
+async fn sealed_secrets_are_unreadable_in_redis() {
+    use dingscope::client::StoreKey;
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    let sealed = |key: [u8; 32]| {
+        DingTalk::builder(App::isv(SUITE, Secret::new(SUITE_SECRET)))
+            .api_base(mock.base_url())
+            .store(Arc::new(RedisStore::open(&server.url()).unwrap()))
+            .store_key(StoreKey::from_bytes(key))
+            .build()
+            .unwrap()
+    };
+    let a = sealed([1; 32]);
+    a.set_suite_ticket(Secret::new("ticket-1")).await.unwrap();
+    a.corp(CORP)
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    call(&a).await.unwrap();
+    let code = mock.grant_user(CORP, "union-1", ["Contact.User.Read", "snsapi_base"]);
+    let user = a.user(CORP, "union-1");
+    user.exchange_code(Secret::new(code)).await.unwrap();
+    mock.expire_all_tokens();
+    user.refresh_user_grant().await.unwrap();
+    call(&a).await.unwrap();
+    // Every value in Redis, read raw.
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let mut values = String::new();
+    for k in &keys {
+        if let Ok(v) = redis::cmd("GET").arg(k).query_async::<String>(&mut c).await {
+            values.push_str(&v);
+            values.push('\n');
+        }
+    }
+    assert!(keys.iter().any(|k| k.contains(":refresh:")), "{keys:?}");
+    let issued = mock.issued_secrets();
+    assert!(issued.len() >= 4, "{issued:?}");
+    for secret in issued.iter().map(String::as_str).chain(["ticket-1"]) {
+        assert!(
+            !values.contains(secret),
+            "{secret} readable in Redis:\n{values}"
+        );
+    }
+    assert!(
+        values.contains("qyapi_hrm_read_user"),
+        "grants stay readable"
+    );
+    // Same key: the token and the ticket are shared, no new token request.
+    let requests = mock.token_requests();
+    let b = sealed([1; 32]);
+    call(&b).await.unwrap();
+    assert_eq!(mock.token_requests(), requests);
+    // Another key: nothing opens; there is no ticket to fetch a token with.
+    let other = sealed([2; 32]);
+    assert!(other.corp(CORP).access_token().await.is_err());
+    assert_eq!(mock.token_requests(), requests);
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::grants::GrantCache;
 use super::keys::Keys;
+use super::seal::Sealer;
 use super::store::{MemoryStore, Store};
 use super::ticket::TicketSlot;
 use super::token::TokenCache;
@@ -51,6 +52,7 @@ pub struct DingTalkBuilder {
     rate_limit: Option<u32>,
     memory: Duration,
     max_in_flight: usize,
+    sealer: Sealer,
 }
 
 impl fmt::Debug for DingTalkBuilder {
@@ -147,6 +149,18 @@ impl DingTalkBuilder {
         self
     }
 
+    /// Seals the secrets written to the store (access tokens, refresh tokens, the suite
+    /// ticket) with `key` (XChaCha20-Poly1305; each value bound to its store key), so that
+    /// a copy of the store, a backup or a shared Redis does not give them away. Every
+    /// instance needs the same key. Values written without it, or with another key, read
+    /// as absent: tokens are fetched again, and users whose refresh token was stored in
+    /// clear text authorize again. Grants, locks and throttle deadlines stay readable.
+    #[cfg(feature = "store-encryption")]
+    pub fn store_key(mut self, key: super::StoreKey) -> Self {
+        self.sealer = Sealer::new(Some(key));
+        self
+    }
+
     /// The most requests of one corp's endpoint this process has in flight at once
     /// (default 32; at least 1); more wait their turn. When DingTalk starts to throttle,
     /// at most this many were sent before its first refusal came back, and the rest wait
@@ -198,7 +212,8 @@ impl DingTalkBuilder {
             inner: Arc::new(Inner {
                 http,
                 tokens: TokenCache::new(self.margin, lock_ttl(&self.retry, self.timeout))
-                    .with_keys(keys.clone()),
+                    .with_keys(keys.clone())
+                    .with_sealer(self.sealer.clone()),
                 keys,
                 grants: GrantCache::new(self.memory),
                 ticket: TicketSlot::default(),
@@ -209,6 +224,7 @@ impl DingTalkBuilder {
                 retry: self.retry,
                 applied: self.applied,
                 pending_refresh: Default::default(),
+                sealer: self.sealer,
                 deadlines: Default::default(),
                 throttle_wait: self.throttle_wait,
                 rate_limit: self.rate_limit,
@@ -238,6 +254,7 @@ impl DingTalk {
             rate_limit: None,
             memory: Duration::from_secs(3600),
             max_in_flight: 32,
+            sealer: Sealer::default(),
         }
     }
 }

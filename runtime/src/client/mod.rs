@@ -37,6 +37,7 @@ mod principal;
 mod redis_store;
 mod request;
 mod retry;
+mod seal;
 pub mod store;
 mod throttle;
 mod ticket;
@@ -56,6 +57,8 @@ pub use principal::Principal;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;
 pub use request::RequestBuilder;
+#[cfg(feature = "store-encryption")]
+pub use seal::StoreKey;
 pub use store::{BoxFuture, MemoryStore, Store, StoreError};
 pub use throttle::{BAN, MAX_RETRY_AFTER};
 
@@ -91,6 +94,8 @@ pub(crate) struct Inner {
     pub(crate) keys: keys::Keys,
     /// Rotated refresh tokens the store refused, by store key, until it takes them.
     pub(crate) pending_refresh: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
+    /// Seals the secrets written to the store.
+    pub(crate) sealer: seal::Sealer,
     /// Throttle deadlines this process knows.
     pub(crate) deadlines: throttle::Deadlines,
     /// How long a call waits for a throttle deadline.

@@ -11,6 +11,7 @@ use std::sync::RwLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::DingTalk;
+use super::seal::Sealer;
 use crate::{Error, Secret};
 
 /// Digits of the push time at the front of a stored ticket, zero-padded so that the
@@ -25,32 +26,34 @@ struct Ranked {
 }
 
 impl Ranked {
-    /// The stored form: `{push time in µs, 17 digits}:{ticket}`.
-    fn stored(&self) -> String {
+    /// The stored form: `{push time in µs, 17 digits}:{ticket}`, the ticket sealed by
+    /// `sealer` for the store key `key`.
+    fn stored(&self, sealer: &Sealer, key: &str) -> String {
         format!(
             "{:0width$}:{}",
             self.pushed_us,
-            self.ticket.expose(),
+            sealer.seal(key, self.ticket.expose()),
             width = RANK_DIGITS
         )
     }
 
-    /// A stored ticket; a bare ticket, as earlier versions stored it, ranks lowest.
-    fn parse(stored: String) -> Ranked {
+    /// A stored ticket, opened by `sealer` for the store key `key`; a bare ticket, as
+    /// earlier versions stored it, ranks lowest. `None` if it does not open.
+    fn parse(stored: String, sealer: &Sealer, key: &str) -> Option<Ranked> {
         let rank = stored
             .get(..RANK_DIGITS)
             .filter(|_| stored.as_bytes().get(RANK_DIGITS) == Some(&b':'))
             .and_then(|digits| digits.parse::<u64>().ok());
-        match rank {
+        Some(match rank {
             Some(pushed_us) => Ranked {
-                ticket: Secret::new(stored[RANK_DIGITS + 1..].to_owned()),
+                ticket: Secret::new(sealer.open(key, &stored[RANK_DIGITS + 1..])?),
                 pushed_us,
             },
             None => Ranked {
-                ticket: Secret::new(stored),
+                ticket: Secret::new(sealer.open(key, &stored)?),
                 pushed_us: 0,
             },
-        }
+        })
     }
 }
 
@@ -114,7 +117,13 @@ impl DingTalk {
     /// holds a newer one, which this process then takes.
     async fn persist_ticket(&self, ranked: &Ranked) -> bool {
         let key = self.inner.keys.ticket(self.client_id());
-        match self.inner.store.set_if_greater(&key, ranked.stored()).await {
+        let sealer = &self.inner.sealer;
+        match self
+            .inner
+            .store
+            .set_if_greater(&key, ranked.stored(sealer, &key))
+            .await
+        {
             Ok(true) => {
                 if self
                     .inner
@@ -127,8 +136,10 @@ impl DingTalk {
                 true
             }
             Ok(false) => {
-                if let Ok(Some(stored)) = self.inner.store.get(&key).await {
-                    self.inner.ticket.set(Some((Ranked::parse(stored), false)));
+                if let Ok(Some(stored)) = self.inner.store.get(&key).await
+                    && let Some(newer) = Ranked::parse(stored, sealer, &key)
+                {
+                    self.inner.ticket.set(Some((newer, false)));
                 }
                 false
             }
@@ -148,16 +159,13 @@ impl DingTalk {
                 return Ok(t.ticket);
             }
         }
-        match self
-            .inner
-            .store
-            .get(&self.inner.keys.ticket(self.client_id()))
-            .await
-        {
+        let key = self.inner.keys.ticket(self.client_id());
+        match self.inner.store.get(&key).await {
             Ok(Some(t)) => {
-                let t = Ranked::parse(t);
-                self.inner.ticket.set(Some((t.clone(), false)));
-                return Ok(t.ticket);
+                if let Some(t) = Ranked::parse(t, &self.inner.sealer, &key) {
+                    self.inner.ticket.set(Some((t.clone(), false)));
+                    return Ok(t.ticket);
+                }
             }
             Ok(None) => {}
             Err(e) => {
@@ -186,11 +194,12 @@ mod tests {
             ticket: Secret::new("0"),
             pushed_us: 1_000,
         };
-        assert!(a.stored() < b.stored());
-        assert_eq!(a.stored().find(':'), Some(RANK_DIGITS));
-        let back = Ranked::parse(a.stored());
+        let (plain, key) = (Sealer::default(), "dingscope:ticket:s");
+        assert!(a.stored(&plain, key) < b.stored(&plain, key));
+        assert_eq!(a.stored(&plain, key).find(':'), Some(RANK_DIGITS));
+        let back = Ranked::parse(a.stored(&plain, key), &plain, key).unwrap();
         assert_eq!((back.ticket.expose(), back.pushed_us), ("a:b", 999));
-        let bare = Ranked::parse("ticket-from-before".into());
+        let bare = Ranked::parse("ticket-from-before".into(), &plain, key).unwrap();
         assert_eq!(
             (bare.ticket.expose(), bare.pushed_us),
             ("ticket-from-before", 0)

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::keys::Keys;
+use super::seal::Sealer;
 use super::store::Store;
 use crate::Secret;
 
@@ -121,6 +122,8 @@ pub(crate) struct TokenCache {
     owner: String,
     /// Where its tokens and locks are kept in the store.
     keys: Keys,
+    /// Seals the tokens it writes there.
+    sealer: Sealer,
 }
 
 /// The slots, bounded: a slot that no principal holds and whose token has expired is
@@ -185,12 +188,19 @@ impl TokenCache {
             lock_ttl,
             owner: random_owner(),
             keys: Keys::default(),
+            sealer: Sealer::default(),
         }
     }
 
     /// The same cache, keeping its tokens and locks under `keys`.
     pub(crate) fn with_keys(mut self, keys: Keys) -> TokenCache {
         self.keys = keys;
+        self
+    }
+
+    /// The same cache, sealing the tokens it stores with `sealer`.
+    pub(crate) fn with_sealer(mut self, sealer: Sealer) -> TokenCache {
+        self.sealer = sealer;
         self
     }
 
@@ -402,8 +412,11 @@ impl TokenCache {
                             expires_at: now + life,
                             stale_at_ms: stored.stale_at_ms,
                         });
+                        let store_key = self.keys.token(key);
                         if let Ok(json) = serde_json::to_string(&stored)
-                            && let Err(e) = store.set(&self.keys.token(key), json, Some(life)).await
+                            && let Err(e) = store
+                                .set(&store_key, self.sealer.seal(&store_key, &json), Some(life))
+                                .await
                         {
                             tracing::warn!(error = %e, "could not share a token through the store");
                         }
@@ -428,8 +441,9 @@ impl TokenCache {
 
     /// The token the store shares for `key`, if it is fresh and not one DingTalk refused.
     async fn read_store(&self, store: &dyn Store, key: &str) -> Option<Secret> {
-        let json = match store.get(&self.keys.token(key)).await {
-            Ok(v) => v?,
+        let store_key = self.keys.token(key);
+        let json = match store.get(&store_key).await {
+            Ok(v) => self.sealer.open(&store_key, &v?)?,
             Err(e) => {
                 tracing::warn!(error = %e, "token store unavailable");
                 return None;
@@ -471,9 +485,10 @@ impl TokenCache {
         }
         // Only the refused token: another instance may have stored a newer one meanwhile.
         let store_key = self.keys.token(key);
-        if let Ok(Some(json)) = store.get(&store_key).await
+        if let Ok(Some(raw)) = store.get(&store_key).await
+            && let Some(json) = self.sealer.open(&store_key, &raw)
             && serde_json::from_str::<StoredToken>(&json).is_ok_and(|s| s.token == bad.expose())
-            && let Err(e) = store.delete_if(&store_key, &json).await
+            && let Err(e) = store.delete_if(&store_key, &raw).await
         {
             tracing::warn!(error = %e, "could not drop a bad token from the store");
         }

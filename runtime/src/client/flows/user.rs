@@ -20,7 +20,13 @@ impl DingTalk {
         let pending = self.pending_refresh(&key);
         let stored = match pending {
             Some(token) => Some(token.expose().to_owned()),
-            None => self.inner.store.get(&key).await.map_err(Error::Store)?,
+            None => self
+                .inner
+                .store
+                .get(&key)
+                .await
+                .map_err(Error::Store)?
+                .and_then(|v| self.inner.sealer.open(&key, &v)),
         };
         let Some(refresh) = stored else {
             let user = match who {
@@ -132,7 +138,11 @@ impl DingTalk {
         let written = self
             .inner
             .store
-            .set(key, refresh.expose().to_owned(), Some(REFRESH_LIFETIME))
+            .set(
+                key,
+                self.inner.sealer.seal(key, refresh.expose()),
+                Some(REFRESH_LIFETIME),
+            )
             .await;
         let mut pending = self
             .inner
