@@ -103,7 +103,7 @@ pub(crate) fn handle(
         expire_in,
         expired,
     );
-    answer.delay = delay;
+    answer.delay = answer.delay.max(delay);
     answer
 }
 
@@ -288,6 +288,31 @@ fn route(
             Answer::json(200, json!({"access_token": token, "expires_in": expire_in}))
         }
         ("POST", "/mock/openAuth") => mock_open_auth(state, &body),
+        ("POST", "/v1.0/gateway/connections/open") => {
+            let (id, secret) = (s("clientId"), s("clientSecret"));
+            let known = state.apps.get(&id).is_some_and(|a| a.secret == secret)
+                || state.suites.get(&id).is_some_and(|x| x.secret == secret);
+            if !known || state.gateway.refuse {
+                return Answer::error(
+                    state,
+                    401,
+                    "InvalidAuthentication",
+                    "clientId或clientSecret不正确",
+                );
+            }
+            if state.gateway.hang {
+                let mut silence = Answer::error(state, 504, "GatewayTimeout", "never answered");
+                silence.delay = Duration::from_secs(3600);
+                return silence;
+            }
+            let ticket = state.next_id("wsticket");
+            state.gateway.tickets.insert(ticket.clone());
+            state.gateway.opens += 1;
+            Answer::json(
+                200,
+                json!({"endpoint": state.ws_endpoint, "ticket": ticket}),
+            )
+        }
         _ => api(state, method, path, query, header_token, &body, expired),
     }
 }

@@ -24,6 +24,7 @@
 mod handlers;
 pub mod raw;
 mod state;
+mod stream;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -75,6 +77,8 @@ impl MockDingTalk {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state: Shared = Arc::new(Mutex::new(State::new()));
+        state.lock().unwrap_or_else(|e| e.into_inner()).ws_endpoint =
+            format!("ws://{addr}{}", stream::WS_PATH);
         let shared = state.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -86,6 +90,7 @@ impl MockDingTalk {
                     let service = service_fn(move |req| serve(state.clone(), req));
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
+                        .with_upgrades()
                         .await;
                 });
             }
@@ -210,6 +215,102 @@ impl MockDingTalk {
         self.with(|s| s.window_refusals)
     }
 
+    /// Pushes an EVENT frame of `event_type` (for `corp`, with `data`) to every live
+    /// Stream connection; answers its `messageId`, or `None` if no client is connected.
+    pub fn stream_push(&self, event_type: &str, corp: Option<&str>, data: Value) -> Option<String> {
+        self.with(|s| {
+            let id = s.next_id("msg");
+            let frame = stream::event_frame(&id, event_type, corp, &data);
+            s.gateway.pushed.push((id.clone(), frame.clone()));
+            (s.gateway.broadcast(&stream::Command::Send(frame)) > 0).then_some(id)
+        })
+    }
+
+    /// Pushes a new suite ticket by Stream, as DingTalk does every five hours: the suite's
+    /// ticket becomes `ticket`, and a `suite_ticket` event carries it.
+    pub fn stream_suite_ticket(&self, suite_key: &str, ticket: &str) -> Option<String> {
+        self.push_suite_ticket(suite_key, ticket);
+        self.stream_push(
+            "suite_ticket",
+            None,
+            serde_json::json!({"suiteTicket": ticket, "syncAction": "suite_ticket"}),
+        )
+    }
+
+    /// Sends the frame with `message_id` again, as DingTalk repeats an unacknowledged one.
+    pub fn stream_repeat(&self, message_id: &str) -> bool {
+        self.with(|s| {
+            let frame = s
+                .gateway
+                .pushed
+                .iter()
+                .find(|(id, _)| id == message_id)
+                .map(|(_, f)| f.clone());
+            frame.is_some_and(|f| s.gateway.broadcast(&stream::Command::Send(f)) > 0)
+        })
+    }
+
+    /// Sends a SYSTEM `ping` to every live connection; answers its `messageId`.
+    pub fn stream_ping(&self) -> String {
+        self.with(|s| {
+            let id = s.next_id("ping");
+            s.gateway
+                .broadcast(&stream::Command::Send(stream::system_frame(&id, "ping")));
+            id
+        })
+    }
+
+    /// Sends a SYSTEM `disconnect`, then closes every connection.
+    pub fn stream_disconnect(&self) {
+        self.with(|s| {
+            let id = s.next_id("sys");
+            s.gateway
+                .broadcast(&stream::Command::Send(stream::system_frame(
+                    &id,
+                    "disconnect",
+                )));
+            s.gateway.broadcast(&stream::Command::Drop);
+        });
+    }
+
+    /// Closes every connection without a word, as a network failure would.
+    pub fn stream_drop(&self) {
+        self.with(|s| s.gateway.broadcast(&stream::Command::Drop));
+    }
+
+    /// Sends `text` as a raw frame to every connection (bad input, for tests).
+    pub fn stream_send_raw(&self, text: &str) -> usize {
+        self.with(|s| s.gateway.broadcast(&stream::Command::Send(text.to_owned())))
+    }
+
+    /// Refuses (or accepts again) the credentials at `connections/open`.
+    pub fn stream_refuse_credentials(&self, refuse: bool) {
+        self.with(|s| s.gateway.refuse = refuse);
+    }
+
+    /// Makes `connections/open` never answer (or answer again).
+    pub fn stream_hang(&self, hang: bool) {
+        self.with(|s| s.gateway.hang = hang);
+    }
+
+    /// Every frame the Stream clients sent back (acknowledgements), parsed.
+    pub fn stream_acks(&self) -> Vec<Value> {
+        self.with(|s| s.gateway.acks.clone())
+    }
+
+    /// Live Stream connections.
+    pub fn stream_connections(&self) -> usize {
+        self.with(|s| {
+            s.gateway.conns.retain(|c| !c.is_closed());
+            s.gateway.conns.len()
+        })
+    }
+
+    /// Connections opened (`connections/open` answered with a ticket).
+    pub fn stream_opens(&self) -> u64 {
+        self.with(|s| s.gateway.opens)
+    }
+
     /// Queues a fault for the next request that `target` matches.
     pub fn inject(&self, target: Target, fault: Fault) {
         self.with(|s| s.faults.push_back((target, fault)));
@@ -304,6 +405,9 @@ async fn serve(
     if let Some(refusal) = refuse_browser_requests(&method, &path, req.headers()) {
         return Ok(refusal);
     }
+    if path == stream::WS_PATH {
+        return Ok(stream::upgrade(state, req));
+    }
     let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
@@ -338,7 +442,7 @@ async fn serve(
 /// The longest request body the mock reads.
 const MAX_BODY: usize = 1 << 20;
 
-fn plain(status: u16, text: &'static str) -> Response<Full<Bytes>> {
+pub(crate) fn plain(status: u16, text: &'static str) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
         .header("content-type", "text/plain")
@@ -379,7 +483,7 @@ fn refuse_browser_requests(
     None
 }
 
-fn parse_query(q: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
     q.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {

@@ -88,6 +88,10 @@ pub enum Target {
 
 #[derive(Default)]
 pub(crate) struct State {
+    /// The Stream gateway.
+    pub gateway: crate::stream::Gateway,
+    /// `ws://127.0.0.1:PORT/gateway/ws`, answered by `connections/open`.
+    pub ws_endpoint: String,
     /// Until when every API request is answered 429 with `Retry-After` of the seconds
     /// given ([`MockDingTalk::throttle_for`](crate::MockDingTalk::throttle_for)).
     pub throttle_window: Option<(std::time::Instant, u64)>,

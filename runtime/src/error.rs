@@ -54,6 +54,10 @@ pub enum Error {
     /// the call was for: nothing of theirs was kept, and no request was sent with them.
     #[cfg(feature = "client")]
     Mismatch(String),
+    /// The corp stopped or removed the app (a pushed event said so): no call for it is
+    /// sent until it restores or authorizes it again.
+    #[cfg(feature = "client")]
+    AppStopped(String),
     /// The client is used or set up wrongly; the message says how.
     Config(String),
 }
@@ -88,6 +92,8 @@ impl fmt::Display for Error {
             Error::Store(e) => fmt::Display::fmt(e, f),
             #[cfg(feature = "client")]
             Error::Mismatch(m) => f.write_str(m),
+            #[cfg(feature = "client")]
+            Error::AppStopped(m) => f.write_str(m),
             Error::Config(m) => f.write_str(m),
         }
     }

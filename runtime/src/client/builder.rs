@@ -226,8 +226,11 @@ impl DingTalkBuilder {
                 pending_refresh: Default::default(),
                 sealer: self.sealer,
                 deadlines: Default::default(),
+                stopped: Default::default(),
                 throttle_wait: self.throttle_wait,
                 rate_limit: self.rate_limit,
+                #[cfg(feature = "stream")]
+                allow_http: self.allow_http,
                 max_in_flight: self.max_in_flight.max(1),
                 in_flight: Default::default(),
             }),
@@ -273,6 +276,21 @@ pub(crate) fn lock_ttl(retry: &Retry, timeout: Duration) -> Duration {
         .saturating_mul(attempts)
         .saturating_add(pauses)
         .saturating_add(Duration::from_secs(10))
+}
+
+/// A Stream endpoint must be `wss://`, or `ws://` on the loopback unless `allow_http`.
+#[cfg(feature = "stream")]
+pub(crate) fn check_ws(url: &str, allow_http: bool) -> Result<(), Error> {
+    let as_http = if let Some(rest) = url.strip_prefix("wss://") {
+        format!("https://{rest}")
+    } else if let Some(rest) = url.strip_prefix("ws://") {
+        format!("http://{rest}")
+    } else {
+        return Err(Error::Config(
+            "the stream gateway answered an endpoint that is not a ws(s):// URL".into(),
+        ));
+    };
+    check_base("the stream endpoint", &as_http, allow_http)
 }
 
 /// A base URL must be `https://`, or `http://` on the loopback unless `allow_http`.

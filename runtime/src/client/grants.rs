@@ -56,6 +56,15 @@ impl GrantCache {
         entries.insert(key, (g, Instant::now()));
     }
 
+    /// Drops the copy of `key`.
+    pub(crate) fn forget(&self, key: &str) {
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .remove(key);
+    }
+
     /// Copies held now.
     #[cfg(test)]
     fn len(&self) -> usize {

@@ -68,6 +68,32 @@ impl Keys {
         format!("{}dingscope:token:{id}", self.prefix)
     }
 
+    /// The corp registry's entry of `corp`.
+    pub(crate) fn corp(&self, app: &str, corp: &str) -> String {
+        format!(
+            "{}dingscope:corp:{}:{}",
+            self.prefix,
+            escape(app),
+            escape(corp)
+        )
+    }
+
+    /// Why calls for `corp` are refused (the app stopped or removed), if they are.
+    pub(crate) fn stopped(&self, app: &str, corp: &str) -> String {
+        format!(
+            "{}dingscope:stopped:{}:{}",
+            self.prefix,
+            escape(app),
+            escape(corp)
+        )
+    }
+
+    /// The Stream connection's lease: which instance holds the app's one connection.
+    #[cfg(feature = "stream")]
+    pub(crate) fn stream_lease(&self, app: &str) -> String {
+        format!("{}dingscope:stream:{}", self.prefix, escape(app))
+    }
+
     /// The IP ban's breaker: a deadline before which none of the app's calls is sent.
     pub(crate) fn ban(&self, app: &str) -> String {
         format!("{}dingscope:ban:{}", self.prefix, escape(app))

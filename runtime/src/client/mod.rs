@@ -28,6 +28,7 @@
 mod answer;
 mod builder;
 mod credentials;
+mod events;
 mod flows;
 mod grants;
 mod keys;
@@ -39,6 +40,8 @@ mod request;
 mod retry;
 mod seal;
 pub mod store;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod throttle;
 mod ticket;
 mod token;
@@ -52,6 +55,7 @@ use crate::Secret;
 pub use answer::{MAX_CODES_IN_TEXT, Verdict, classify_new, classify_old, codes_in_text};
 pub use builder::{DingTalkBuilder, Retry};
 pub use credentials::App;
+pub use events::{CorpInfo, Event, EventError, RawEvent};
 pub use http::Method;
 pub use principal::Principal;
 #[cfg(feature = "redis")]
@@ -96,12 +100,17 @@ pub(crate) struct Inner {
     pub(crate) pending_refresh: std::sync::Mutex<std::collections::HashMap<String, Secret>>,
     /// Seals the secrets written to the store.
     pub(crate) sealer: seal::Sealer,
+    /// Corps whose calls are refused (the app stopped or removed), as last read.
+    pub(crate) stopped: throttle::Marks,
     /// Throttle deadlines this process knows.
     pub(crate) deadlines: throttle::Deadlines,
     /// How long a call waits for a throttle deadline.
     pub(crate) throttle_wait: std::time::Duration,
     /// The optional rate limit per endpoint, calls per second.
     pub(crate) rate_limit: Option<u32>,
+    /// Whether `http://` (and `ws://`) may leave the loopback.
+    #[cfg(feature = "stream")]
+    pub(crate) allow_http: bool,
     /// Requests of one corp's endpoint in flight at once, at most.
     pub(crate) max_in_flight: usize,
     /// Those requests now.

@@ -297,6 +297,18 @@ impl Store for RedisStore {
         })
     }
 
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut c = self.conn().await?;
+            redis::cmd("DEL")
+                .arg(key)
+                .query_async::<i64>(&mut c)
+                .await
+                .map(|n| n > 0)
+                .map_err(err)
+        })
+    }
+
     fn set_if_greater<'a>(
         &'a self,
         key: &'a str,

@@ -98,6 +98,7 @@ impl RequestBuilder {
                 "{endpoint}: the grant entered belongs to another corp or user than the one this request is for; enter this one's (`Principal::run`)"
             )));
         }
+        dt.check_not_stopped(self.corp.corp_id()).await?;
         let required = self.required(&route);
         if let Some(codes) = required.filter(|_| self.precheck) {
             let grant = dt.grant_of(&principal).await?;

@@ -132,12 +132,12 @@ async fn backoff(retry: &Retry, attempt: u32) {
 
 /// `delay` times a factor between 0.5 and 1.5 (`unit` in [0, 1)), without overflow: a
 /// delay too long to scale stays as it is.
-fn jittered(delay: std::time::Duration, unit: f64) -> std::time::Duration {
+pub(crate) fn jittered(delay: std::time::Duration, unit: f64) -> std::time::Duration {
     std::time::Duration::try_from_secs_f64(delay.as_secs_f64() * (0.5 + unit)).unwrap_or(delay)
 }
 
 /// A number in [0, 1) from a per-thread xorshift generator; jitter needs no better.
-fn next_random() -> f64 {
+pub(crate) fn next_random() -> f64 {
     thread_local! {
         static STATE: Cell<u64> = Cell::new({
             let t = std::time::SystemTime::now()

@@ -42,6 +42,16 @@ pub trait Store: Send + Sync + 'static {
         key: &'a str,
         expected: &'a str,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Removes `key`; `true` if it was there. The default reads the value and removes it
+    /// if it is unchanged ([`delete_if`](Store::delete_if)).
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            match self.get(key).await? {
+                Some(v) => self.delete_if(key, &v).await,
+                None => Ok(false),
+            }
+        })
+    }
     /// Sets `key` to `value`, with no expiry, unless it holds a value that is greater or
     /// equal (byte order), atomically; `true` if set. Suite tickets are stored so that a
     /// newer one is greater. The default is a read and a write, which another instance can
@@ -272,6 +282,11 @@ impl Store for MemoryStore {
             _ => false,
         });
         Box::pin(async move { Ok(extended) })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let removed = self.with(key, |m| m.remove(key).is_some());
+        Box::pin(async move { Ok(removed) })
     }
 
     fn delete_if<'a>(

@@ -95,6 +95,35 @@ pub(crate) struct Pacing<'a> {
     pub(crate) endpoint: &'a str,
 }
 
+/// This process's view of marks in the store (a stopped app, by store key): each read
+/// from the store at most every [`RECHECK`].
+#[derive(Default)]
+pub(crate) struct Marks(Mutex<HashMap<String, (Option<String>, Instant)>>);
+
+impl Marks {
+    /// The mark at `key` if the store was read for it lately.
+    pub(crate) fn fresh(&self, key: &str) -> Option<Option<String>> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < RECHECK)
+            .map(|(v, _)| v.clone())
+    }
+
+    /// The mark at `key` as last seen, however long ago.
+    pub(crate) fn any(&self, key: &str) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).and_then(|(v, _)| v.clone())
+    }
+
+    pub(crate) fn put(&self, key: &str, mark: Option<String>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SWEEP_AT {
+            map.retain(|_, (v, at)| v.is_some() || at.elapsed() < RECHECK);
+        }
+        map.insert(key.to_owned(), (mark, Instant::now()));
+    }
+}
+
 /// How long a throttled answer holds back the calls it concerns, and which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Hold {

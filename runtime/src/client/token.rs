@@ -140,7 +140,7 @@ const MIN_SWEEP: usize = 1024;
 
 /// 128 random bits, in hex: the operating system's, else the standard library's
 /// randomly keyed hasher (seeded from the operating system too).
-fn random_owner() -> String {
+pub(crate) fn random_owner() -> String {
     let mut bytes = [0u8; 16];
     if getrandom::fill(&mut bytes).is_err() {
         use std::hash::{BuildHasher, Hasher};
@@ -469,6 +469,19 @@ impl TokenCache {
             stale_at_ms: stored.stale_at_ms,
         });
         Some(token)
+    }
+
+    /// Forgets `key`'s token, whatever it is, here and in the store (the corp removed the
+    /// app).
+    pub(crate) async fn forget(&self, key: &str, store: &dyn Store) {
+        *self
+            .slot(key)
+            .cached
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        if let Err(e) = store.delete(&self.keys.token(key)).await {
+            tracing::warn!(error = %e, "could not drop a token from the store");
+        }
     }
 
     /// Forgets `key`'s token here and in the store, if it is still `bad`.

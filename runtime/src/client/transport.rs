@@ -40,6 +40,20 @@ pub(crate) enum Failure {
     },
 }
 
+#[cfg(feature = "stream")]
+impl Failure {
+    /// What failed, with no URL, header or body in it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Failure::Build(m) => m.clone(),
+            Failure::Transport { message, .. } => message.clone(),
+            Failure::TooLarge { status, limit } => {
+                format!("HTTP {status}, an answer longer than {limit} bytes")
+            }
+        }
+    }
+}
+
 /// What came back: the status, the body, and `Retry-After` if it gave seconds.
 pub(crate) struct Reply {
     pub(crate) status: u16,
@@ -202,7 +216,7 @@ pub(crate) fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str
 /// this client alone. The process-wide default provider is left to the application, so
 /// that its own clients and its own `install_default()` work as if dingscope were not
 /// there.
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())
         .map_err(|e| Error::Config(format!("cannot set up certificate verification: {e}")))?;
