@@ -9,6 +9,11 @@
 //! 4. A grant revoked in DingTalk: DingTalk's 403 is read, and the app's grant corrected.
 //! 5. A call the grant does not cover is denied, with the incremental-authorization
 //!    parameters for exactly what is missing.
+//! 6. The corp removes the app (a pushed `org_suite_relieve`): its token, grant and
+//!    registry entry are purged, and the next call is refused before it is sent.
+//!
+//! The suite ticket and the corp's authorization arrive by Stream mode, pushed by the
+//! mock's gateway (by DingTalk's, against the real one): nothing is set by hand.
 //!
 //! `cargo run -p dingscope-examples --example quickstart`
 
@@ -22,6 +27,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(m) => println!("DingTalk: embedded mock at {}", m.base_url()),
         None => println!("DingTalk: the real one, corp {}", s.corp_id),
     }
+    println!(
+        "stream: {:?}, {} events pushed so far; the corp registry: {:?}",
+        s.stream.state().connection,
+        s.stream.state().events,
+        s.dt.corp_info(&s.corp_id).await?
+    );
     let corp = s.dt.corp(&s.corp_id);
     println!(
         "the code's manifest: rpcScope {:?}, application {:?}, delegated {:?} + fieldScope {:?}",
@@ -92,5 +103,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         next.field_scope,
         next.auth_type.open_auth_type()
     );
+
+    // 6. The corp removes the app: DingTalk pushes `org_suite_relieve`.
+    if let Some(mock) = &s.mock {
+        let id = mock
+            .stream_push(
+                "org_suite_relieve",
+                Some(&s.corp_id),
+                serde_json::json!({"syncAction": "org_suite_relieve"}),
+            )
+            .ok_or("the stream is not connected")?;
+        dingscope_examples::acknowledged(mock, &id).await;
+        let before = mock.api_requests("/v1.0/hrm/employees/dismissions");
+        let err = corp.run(all_dismissed(&corp)).await?.unwrap_err();
+        println!(
+            "removed: registry {:?}, grant {:?}; next call: {err} ({} requests sent)",
+            s.dt.corp_info(&s.corp_id).await?,
+            corp.grant().await?.codes().collect::<Vec<_>>(),
+            mock.api_requests("/v1.0/hrm/employees/dismissions") - before
+        );
+    }
+    s.stream.shutdown().await;
     Ok(())
 }

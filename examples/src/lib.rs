@@ -1,6 +1,7 @@
 //! The API-call functions the examples share, each declaring what it needs, and the
 //! setup that points them at the embedded mock DingTalk or, given credentials, the real one.
 
+use dingscope::client::stream::{Connection, StreamHandle};
 use dingscope::client::{App, DingTalk, Principal};
 use dingscope::{Error, Grant, Secret, requires_scope};
 
@@ -82,6 +83,17 @@ pub fn init_logging() {
     }
 }
 
+/// Waits until the mock's gateway has the acknowledgement of the event `id`.
+pub async fn acknowledged(mock: &MockDingTalk, id: &str) {
+    while !mock
+        .stream_acks()
+        .iter()
+        .any(|a| a["headers"]["messageId"] == id)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// The ISV app the examples run as.
 #[derive(Debug)]
 pub struct Setup {
@@ -91,44 +103,67 @@ pub struct Setup {
     pub corp_id: String,
     /// The mock, when running without DingTalk credentials.
     pub mock: Option<MockDingTalk>,
+    /// The Stream connection that brings DingTalk's pushes: the suite ticket, corps
+    /// authorizing and removing the app.
+    pub stream: StreamHandle,
 }
 
-/// With `DINGSCOPE_SUITE_KEY`, `DINGSCOPE_SUITE_SECRET`, `DINGSCOPE_SUITE_TICKET` and
-/// `DINGSCOPE_CORP_ID` set, the real DingTalk; otherwise the embedded mock on 127.0.0.1,
-/// set up with one suite and one corp that has opened it.
+/// With `DINGSCOPE_SUITE_KEY`, `DINGSCOPE_SUITE_SECRET` and `DINGSCOPE_CORP_ID` set, the
+/// real DingTalk: the suite ticket arrives by Stream mode (enable Stream mode for the
+/// suite's events in the developer console), or from `DINGSCOPE_SUITE_TICKET` if set.
+/// Otherwise the embedded mock on 127.0.0.1, with one suite and one corp that opens it,
+/// whose gateway pushes the suite ticket and the corp's authorization.
 pub async fn setup(applied: &[&str]) -> Result<Setup, Box<dyn std::error::Error>> {
     init_logging();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if let (Some(key), Some(secret), Some(ticket), Some(corp_id)) = (
+    if let (Some(key), Some(secret), Some(corp_id)) = (
         var("DINGSCOPE_SUITE_KEY"),
         var("DINGSCOPE_SUITE_SECRET"),
-        var("DINGSCOPE_SUITE_TICKET"),
         var("DINGSCOPE_CORP_ID"),
     ) {
         let dt = DingTalk::builder(App::isv(key, Secret::new(secret)))
             .applied(applied.iter().copied())
             .build()?;
-        dt.set_suite_ticket(Secret::new(ticket)).await?;
+        if let Some(ticket) = var("DINGSCOPE_SUITE_TICKET") {
+            dt.set_suite_ticket(Secret::new(ticket)).await?;
+        }
+        let stream = dt.stream().start();
         return Ok(Setup {
             dt,
             corp_id,
             mock: None,
+            stream,
         });
     }
     let mock = MockDingTalk::start().await?;
     mock.add_suite("mock-suite-key", "mock-suite-secret");
-    // DingTalk pushes a suite ticket every few hours; the app keeps the latest.
-    mock.push_suite_ticket("mock-suite-key", "mock-ticket-1");
     mock.authorize_corp("mock-suite-key", "dingmockcorp");
     let dt = DingTalk::builder(App::isv("mock-suite-key", Secret::new("mock-suite-secret")))
         .api_base(mock.base_url())
         .oapi_base(mock.base_url())
         .applied(applied.iter().copied())
         .build()?;
-    dt.set_suite_ticket(Secret::new("mock-ticket-1")).await?;
+    let stream = dt.stream().start();
+    stream
+        .wait_for(|s| s.connection == Connection::Connected)
+        .await;
+    // DingTalk pushes a suite ticket every few hours, and the corp's authorization when
+    // an admin opens the app; the Stream client applies both by itself.
+    let ticket = mock.stream_suite_ticket("mock-suite-key", "mock-ticket-1");
+    let auth = serde_json::json!({
+        "authCorpInfo": {"corpId": "dingmockcorp", "corpName": "Mock Corp"},
+        "authInfo": {"agent": [{"agentId": 1001}]},
+        "authUserInfo": {"userId": "admin001"},
+    });
+    let authorized = mock.stream_push("org_suite_auth", Some("dingmockcorp"), auth);
+    // An event is acknowledged once it is applied.
+    for id in [ticket, authorized].into_iter().flatten() {
+        acknowledged(&mock, &id).await;
+    }
     Ok(Setup {
         dt,
         corp_id: "dingmockcorp".into(),
         mock: Some(mock),
+        stream,
     })
 }
