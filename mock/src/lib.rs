@@ -77,23 +77,27 @@ impl MockDingTalk {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state: Shared = Arc::new(Mutex::new(State::new()));
+        let gateway = TcpListener::bind((addr.ip(), 0)).await?;
         state.lock().unwrap_or_else(|e| e.into_inner()).ws_endpoint =
-            format!("ws://{addr}{}", stream::WS_PATH);
+            format!("ws://{}/connect", gateway.local_addr()?);
         let shared = state.clone();
+        let gateway = stream::listen(state.clone(), gateway);
         let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| serve(state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .with_upgrades()
-                        .await;
-                });
-            }
+            let http = async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let state = shared.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |req| serve(state.clone(), req));
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            };
+            tokio::join!(http, gateway);
         });
         Ok(MockDingTalk { addr, state, task })
     }
@@ -404,9 +408,6 @@ async fn serve(
         .map(str::to_owned);
     if let Some(refusal) = refuse_browser_requests(&method, &path, req.headers()) {
         return Ok(refusal);
-    }
-    if path == stream::WS_PATH {
-        return Ok(stream::upgrade(state, req));
     }
     let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
         .collect()

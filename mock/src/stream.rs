@@ -1,25 +1,16 @@
 //! DingTalk's Stream gateway: `POST /v1.0/gateway/connections/open` and the WebSocket it
-//! points to, which pushes events on command and records the acknowledgements.
+//! points to (on a port of its own, as DingTalk's is on a host of its own), which pushes
+//! events on command and records the acknowledgements.
 
 use std::collections::HashSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::Full;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_websockets::Message;
 
 use crate::state::Shared;
-
-/// Where the WebSocket is served.
-pub(crate) const WS_PATH: &str = "/gateway/ws";
 
 /// What the gateway does to a live connection.
 #[derive(Debug, Clone)]
@@ -104,44 +95,44 @@ pub(crate) fn system_frame(message_id: &str, topic: &str) -> String {
     .to_string()
 }
 
-/// Upgrades `req` to the gateway's WebSocket if its ticket is one handed out.
-pub(crate) fn upgrade(state: Shared, req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-    let ticket = req
-        .uri()
-        .query()
-        .map(crate::parse_query)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "ticket")
-        .map(|(_, v)| v);
-    let known = ticket.is_some_and(|t| {
-        state
-            .lock()
-            .map(|mut s| s.gateway.tickets.remove(&t))
-            .unwrap_or(false)
-    });
-    let key = req.headers().get("sec-websocket-key").cloned();
-    let (true, Some(key)) = (known, key) else {
-        return crate::plain(401, "unknown or used ticket, or not a WebSocket request");
-    };
-    let accept = derive_accept_key(key.as_bytes());
-    tokio::spawn(async move {
-        let Ok(upgraded) = hyper::upgrade::on(req).await else {
-            return;
+/// Serves the gateway's WebSocket on `listener`: a connection whose `ticket` is one
+/// handed out is kept, any other is closed at once.
+pub(crate) async fn listen(state: Shared, listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
         };
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        serve(state, ws).await;
-    });
-    Response::builder()
-        .status(101)
-        .header("connection", "upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-accept", accept)
-        .body(Full::new(Bytes::new()))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok((request, ws)) = tokio_websockets::ServerBuilder::new()
+                .limits(tokio_websockets::Limits::default().max_payload_len(Some(8 << 20)))
+                .accept(tcp)
+                .await
+            else {
+                return;
+            };
+            let ticket = request
+                .uri()
+                .query()
+                .map(crate::parse_query)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(k, _)| k == "ticket")
+                .map(|(_, v)| v);
+            let known = ticket.is_some_and(|t| {
+                state
+                    .lock()
+                    .map(|mut s| s.gateway.tickets.remove(&t))
+                    .unwrap_or(false)
+            });
+            if known {
+                serve(state, ws).await;
+            }
+        });
+    }
 }
 
-async fn serve<S>(state: Shared, ws: WebSocketStream<S>)
+async fn serve<S>(state: Shared, ws: tokio_websockets::WebSocketStream<S>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -161,13 +152,15 @@ where
                 Some(Command::Drop) | None => break,
             },
             frame = source.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    let v = serde_json::from_str(text.as_str()).unwrap_or(Value::String(text.to_string()));
+                Some(Ok(m)) if m.is_text() => {
+                    let text = m.as_text().unwrap_or_default();
+                    let v = serde_json::from_str(text).unwrap_or(Value::String(text.to_owned()));
                     if let Ok(mut s) = state.lock() {
                         s.gateway.acks.push(v);
                     }
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(m)) if m.is_close() => break,
+                None | Some(Err(_)) => break,
                 Some(Ok(_)) => {}
             },
         }

@@ -76,6 +76,7 @@ async fn no_secret_in_any_log_or_error() {
     log::set_max_level(log::LevelFilter::Trace);
     let suite_secret = "SUITE-SECRET-4f2a";
     let ticket = "SUITE-TICKET-9c1d";
+    let stream_ticket = "SUITE-TICKET-BY-STREAM-77e0";
     let mock = MockDingTalk::start().await.unwrap();
     mock.install_suite("suite", suite_secret, ticket, "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
@@ -131,6 +132,24 @@ async fn no_secret_in_any_log_or_error() {
         .with_grant(&dingscope::Grant::application(["qyapi_hrm_read_user"]))
         .await;
     let _ = write!(printed, "{old:?} {dt:?} {corp:?} {user:?}");
+    // Stream mode: the suite secret opens the connection, and a new ticket arrives in a
+    // frame; neither may reach a log line. A frame that is not DingTalk's is logged as
+    // an error, without its content.
+    let stream = dt.stream().start();
+    stream
+        .wait_for(|s| s.connection == dingscope::client::stream::Connection::Connected)
+        .await;
+    let id = mock.stream_suite_ticket("suite", stream_ticket).unwrap();
+    mock.stream_send_raw(&format!("{{\"bad\": \"{stream_ticket}\"}}"));
+    while !mock
+        .stream_acks()
+        .iter()
+        .any(|a| a["headers"]["messageId"] == id)
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = write!(printed, "{:?}", stream.state());
+    stream.shutdown().await;
     // The IP ban opens the app's breaker: last, since every later call would be held back.
     mock.inject(Target::Api, Fault::BanPage);
     if let Err(e) = get().await {
@@ -142,7 +161,11 @@ async fn no_secret_in_any_log_or_error() {
         log.lines().count() > 5,
         "the recorder saw the retries and refreshes:\n{log}"
     );
-    for secret in [suite_secret, ticket, &code] {
+    assert!(
+        log.contains("stream"),
+        "the recorder saw the stream client:\n{log}"
+    );
+    for secret in [suite_secret, ticket, stream_ticket, &code] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
         assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }

@@ -1,6 +1,10 @@
 //! Stream mode: DingTalk's pushes over one WebSocket per app, applied to the client by
 //! themselves (feature `stream`).
 //!
+//! The WebSocket is `tokio-websockets` over this client's rustls configuration. (It logs
+//! nothing: a WebSocket library that logs frames would write the suite ticket, which
+//! arrives in a frame, to the application's logs.)
+//!
 //! [`DingTalk::stream`] opens a connection (`POST /v1.0/gateway/connections/open` with the
 //! app's or suite's key and secret, then a WebSocket to the endpoint it answers), answers
 //! DingTalk's pings, acknowledges every event, skips the ones it has seen (by `messageId`,
@@ -38,8 +42,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc, watch};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_websockets::{Limits, Message};
 
 use super::DingTalk;
 use super::events::{Event, RawEvent, from_millis};
@@ -321,17 +324,15 @@ impl Runner {
     /// Opens a connection and serves it until it ends.
     async fn connect_and_serve(&mut self, lease_key: &str) -> Result<Ended, Error> {
         let url = self.open().await?;
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_FRAME))
-            .max_frame_size(Some(MAX_FRAME));
-        let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls_config()?));
-        let connect = tokio_tungstenite::connect_async_tls_with_config(
-            url.as_str(),
-            Some(config),
-            true,
-            Some(connector),
-        );
-        let (socket, _) = tokio::time::timeout(Duration::from_secs(10), connect)
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| Error::Config("the stream endpoint is not a URL".into()))?;
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(tls_config()?));
+        let connector = tokio_websockets::Connector::Rustls(tls);
+        let builder = tokio_websockets::ClientBuilder::from_uri(uri)
+            .connector(&connector)
+            .limits(Limits::default().max_payload_len(Some(MAX_FRAME)));
+        let (socket, _) = tokio::time::timeout(Duration::from_secs(10), builder.connect())
             .await
             .map_err(|_| Error::Config("the stream endpoint did not answer in 10 s".into()))?
             .map_err(|e| Error::Config(format!("the stream WebSocket failed: {}", ws_error(&e))))?;
@@ -358,12 +359,13 @@ impl Runner {
                     }
                 }
                 frame = source.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        if let Some(closed) = self.on_frame(text.as_str(), &out_tx).await {
+                    Some(Ok(m)) if m.is_text() => {
+                        if let Some(closed) = self.on_frame(m.as_text().unwrap_or_default(), &out_tx).await {
                             break closed;
                         }
                     }
-                    Some(Ok(Message::Close(_))) | None => break Ended::Closed("the socket closed".into()),
+                    Some(Ok(m)) if m.is_close() => break Ended::Closed("the socket closed".into()),
+                    None => break Ended::Closed("the socket closed".into()),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => break Ended::Closed(ws_error(&e)),
                 },
@@ -630,13 +632,17 @@ fn ack_event(message_id: &str, success: bool) -> String {
     ack(message_id, "OK", json!({"status": status}).to_string())
 }
 
-fn ws_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
-    // The URL holds the connection ticket: only the kind of error is told.
-    use tokio_tungstenite::tungstenite::Error as E;
+fn ws_error(e: &tokio_websockets::Error) -> String {
+    // The URL holds the connection ticket: only the kind of error is told, never a URL.
+    use tokio_websockets::Error as E;
     match e {
-        E::Http(r) => format!("HTTP {}", r.status()),
-        E::Url(_) => "a bad URL".into(),
-        other => other.to_string(),
+        E::Io(io) => format!("I/O: {}", io.kind()),
+        E::Protocol(p) => format!("protocol: {p}"),
+        E::PayloadTooLong { len, max_len } => {
+            format!("a frame of {len} bytes, over the limit of {max_len}")
+        }
+        E::Upgrade(u) => format!("the upgrade failed: {u}"),
+        _ => "the WebSocket failed".into(),
     }
 }
 
