@@ -302,6 +302,11 @@ impl MockDingTalk {
         self.with(|s| s.gateway.acks.clone())
     }
 
+    /// How many frames the Stream clients sent back.
+    pub fn stream_ack_count(&self) -> usize {
+        self.with(|s| s.gateway.acks.len())
+    }
+
     /// Live Stream connections.
     pub fn stream_connections(&self) -> usize {
         self.with(|s| {

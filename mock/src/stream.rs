@@ -102,6 +102,7 @@ pub(crate) async fn listen(state: Shared, listener: tokio::net::TcpListener) {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        let _ = tcp.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
             let Ok((request, ws)) = tokio_websockets::ServerBuilder::new()

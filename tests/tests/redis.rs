@@ -402,3 +402,33 @@ async fn sealed_secrets_are_unreadable_in_redis() {
     assert!(other.corp(CORP).access_token().await.is_err());
     assert_eq!(mock.token_requests(), requests);
 }
+
+/// Stream mode across a fleet on a real redis-server: one instance holds the connection,
+/// the other stands by and takes over within the lease once the holder is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stream_connection_per_fleet_on_redis() {
+    use dingscope::client::stream::Connection;
+    let server = redis_or_skip!();
+    let mock = mock().await;
+    let start = || {
+        instance(&mock, &server.url())
+            .stream()
+            .backoff(Duration::from_millis(20), Duration::from_millis(200))
+            .lease(Duration::from_millis(900))
+            .start()
+    };
+    let a = start();
+    a.wait_for(|s| s.connection == Connection::Connected).await;
+    let b = start();
+    b.wait_for(|s| s.connection == Connection::Standby).await;
+    assert_eq!(mock.stream_connections(), 1);
+    let killed = std::time::Instant::now();
+    a.abort();
+    b.wait_for(|s| s.connection == Connection::Connected).await;
+    assert!(
+        killed.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        killed.elapsed()
+    );
+    b.shutdown().await;
+}

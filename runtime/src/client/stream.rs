@@ -328,14 +328,37 @@ impl Runner {
             .parse()
             .map_err(|_| Error::Config("the stream endpoint is not a URL".into()))?;
         let tls = tokio_rustls::TlsConnector::from(Arc::new(tls_config()?));
-        let connector = tokio_websockets::Connector::Rustls(tls);
-        let builder = tokio_websockets::ClientBuilder::from_uri(uri)
-            .connector(&connector)
+        let connector = match uri.scheme_str() {
+            Some("wss") => tokio_websockets::Connector::Rustls(tls),
+            _ => tokio_websockets::Connector::Plain,
+        };
+        let builder = tokio_websockets::ClientBuilder::from_uri(uri.clone())
             .limits(Limits::default().max_payload_len(Some(MAX_FRAME)));
-        let (socket, _) = tokio::time::timeout(Duration::from_secs(10), builder.connect())
+        let connect = async {
+            let host = uri
+                .host()
+                .unwrap_or_default()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let port = uri
+                .port_u16()
+                .unwrap_or(if uri.scheme_str() == Some("wss") {
+                    443
+                } else {
+                    80
+                });
+            let tcp = tokio::net::TcpStream::connect((host, port)).await?;
+            // Acks are small frames: sent at once, not held for more.
+            tcp.set_nodelay(true)?;
+            let stream = connector.wrap(host, tcp).await?;
+            builder.connect_on(stream).await
+        };
+        let (socket, _) = tokio::time::timeout(Duration::from_secs(10), connect)
             .await
             .map_err(|_| Error::Config("the stream endpoint did not answer in 10 s".into()))?
-            .map_err(|e| Error::Config(format!("the stream WebSocket failed: {}", ws_error(&e))))?;
+            .map_err(|e: tokio_websockets::Error| {
+                Error::Config(format!("the stream WebSocket failed: {}", ws_error(&e)))
+            })?;
         self.set(Connection::Connected);
         tracing::info!("stream connected");
         let (mut sink, mut source) = socket.split();
@@ -712,6 +735,30 @@ mod tests {
             "\u{0}",
         ] {
             assert!(parse_frame(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text, and any JSON frame of any shape: the parsers answer, never panic,
+        /// and whatever parses as a frame yields an event or a typed error.
+        #[test]
+        fn frames_and_events_never_panic(text in "\\PC{0,300}", kind in "[A-Z]{0,8}", id in "\\PC{0,20}", event in "[a-z_]{0,24}", data in "\\PC{0,200}", born in proptest::option::of(proptest::num::u64::ANY)) {
+            let _ = parse_frame(&text);
+            let frame = json!({"type": kind, "headers": {"messageId": id, "eventType": event, "eventBornTime": born}, "data": data}).to_string();
+            if let Ok(f) = parse_frame(&frame) {
+                let raw = RawEvent {
+                    event_type: f.headers.event_type.unwrap_or_default(),
+                    corp_id: f.headers.event_corp_id,
+                    event_id: None,
+                    born_at: f.headers.event_born_time.map(from_millis),
+                    data: serde_json::from_str(&f.data).unwrap_or(Value::Null),
+                };
+                let _ = Event::parse(raw);
+            }
+            for event in ["suite_ticket", "org_suite_auth", "org_suite_relieve", "org_micro_app_stop"] {
+                let data: Value = serde_json::from_str(&data).unwrap_or(json!({"suiteTicket": data.clone(), "authCorpInfo": {"corpId": data.clone()}}));
+                let _ = Event::parse(RawEvent { event_type: event.into(), corp_id: None, event_id: None, born_at: None, data });
+            }
         }
     }
 
