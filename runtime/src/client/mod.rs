@@ -27,6 +27,8 @@
 
 mod answer;
 mod builder;
+#[cfg(feature = "callback")]
+pub mod callback;
 mod credentials;
 mod events;
 mod flows;
