@@ -53,5 +53,64 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// DingTalk's URL check through the axum route on loopback, one POST at a time over a
+/// kept-alive connection (feature `axum`).
+#[cfg(feature = "axum")]
+fn round_trip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let crypto = CallbackCrypto::new(Secret::new("token"), &Secret::new(KEY), "suite").unwrap();
+    let dt = DingTalk::builder(App::isv("suite", Secret::new("secret")))
+        .build()
+        .unwrap();
+    let app = axum::Router::new().route(
+        "/dingtalk",
+        dingscope::client::callback::route(CallbackHandler::new(dt, crypto.clone())),
+    );
+    let addr = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    });
+    let http = reqwest::Client::new();
+    let encrypt = crypto.encrypt(r#"{"EventType":"check_url"}"#);
+    let body = json!({"encrypt": encrypt}).to_string();
+    let mut n = 0u64;
+    c.bench_function("callback/axum_check_url_round_trip", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let nonce = format!("r{n}");
+                (crypto.signature("1700000000000", &nonce, &encrypt), nonce)
+            },
+            |(signature, nonce)| {
+                rt.block_on(async {
+                    let r = http
+                        .post(format!("http://{addr}/dingtalk"))
+                        .query(&[
+                            ("msg_signature", signature.as_str()),
+                            ("timestamp", "1700000000000"),
+                            ("nonce", nonce.as_str()),
+                        ])
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    r.bytes().await.unwrap()
+                })
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+#[cfg(not(feature = "axum"))]
+fn round_trip(_: &mut Criterion) {}
+
+criterion_group!(benches, bench, round_trip);
 criterion_main!(benches);

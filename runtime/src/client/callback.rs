@@ -381,6 +381,61 @@ impl CallbackHandler {
     }
 }
 
+impl CallbackError {
+    /// The HTTP status to answer: 500 when the client could not apply the event (DingTalk
+    /// pushes it again), 413 for a body too large, 401 for a bad signature or a replay,
+    /// 400 otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            CallbackError::Apply(_) => 500,
+            CallbackError::TooLarge => 413,
+            CallbackError::BadSignature | CallbackError::Replay => 401,
+            _ => 400,
+        }
+    }
+}
+
+/// `handler` as an axum route for DingTalk's POSTs (feature `axum`):
+///
+/// ```no_run
+/// # fn demo(handler: dingscope::client::callback::CallbackHandler) {
+/// let app: axum::Router = axum::Router::new()
+///     .route("/dingtalk/callback", dingscope::client::callback::route(handler));
+/// # }
+/// ```
+#[cfg(feature = "axum")]
+pub fn route<S: Clone + Send + Sync + 'static>(
+    handler: CallbackHandler,
+) -> axum::routing::MethodRouter<S> {
+    use axum::body::Bytes;
+    use axum::extract::RawQuery;
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    axum::routing::post(move |RawQuery(query): RawQuery, body: Bytes| {
+        let handler = handler.clone();
+        async move {
+            let query: Vec<(String, String)> =
+                form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                    .into_owned()
+                    .collect();
+            match handler.handle(&query, &body).await {
+                Ok(reply) => (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    reply,
+                )
+                    .into_response(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a DingTalk callback was refused");
+                    let status =
+                        StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                    (status, e.to_string()).into_response()
+                }
+            }
+        }
+    })
+}
+
 /// The events in a decrypted payload: none for the URL checks, one per `bizData` row of a
 /// SyncHTTP push, or the payload itself for an old-style callback (`EventType`).
 pub fn events_of(payload: &Value) -> Result<Vec<RawEvent>, CallbackError> {
