@@ -147,6 +147,9 @@ pub async fn setup(applied: &[&str]) -> Result<Setup, Box<dyn std::error::Error>
     stream
         .wait_for(|s| s.connection == Connection::Connected)
         .await;
+    if !mock.stream_connected().await {
+        return Err("the Stream client did not connect to the mock's gateway".into());
+    }
     // DingTalk pushes a suite ticket every few hours, and the corp's authorization when
     // an admin opens the app; the Stream client applies both by itself.
     let ticket = mock.stream_suite_ticket("mock-suite-key", "mock-ticket-1");
@@ -157,8 +160,8 @@ pub async fn setup(applied: &[&str]) -> Result<Setup, Box<dyn std::error::Error>
     });
     let authorized = mock.stream_push("org_suite_auth", Some("dingmockcorp"), auth);
     // An event is acknowledged once it is applied.
-    for id in [ticket, authorized].into_iter().flatten() {
-        acknowledged(&mock, &id).await;
+    for id in [ticket, authorized] {
+        acknowledged(&mock, &id.ok_or("no Stream connection to push to")?).await;
     }
     Ok(Setup {
         dt,

@@ -25,6 +25,7 @@ mod handlers;
 pub mod raw;
 mod state;
 mod stream;
+pub mod sync_http;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -300,6 +301,19 @@ impl MockDingTalk {
     /// Every frame the Stream clients sent back (acknowledgements), parsed.
     pub fn stream_acks(&self) -> Vec<Value> {
         self.with(|s| s.gateway.acks.clone())
+    }
+
+    /// Waits (up to 10 s) until a Stream client is connected to the gateway; `false` if
+    /// none came. A client reports itself connected once its handshake is answered, a
+    /// moment before the gateway has registered it: push after this.
+    pub async fn stream_connected(&self) -> bool {
+        for _ in 0..1000 {
+            if self.stream_connections() > 0 {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
     }
 
     /// How many frames the Stream clients sent back.

@@ -111,3 +111,73 @@ async fn sync_http_pushes_are_verified_applied_and_answered() {
         CallbackError::WrongOwner
     );
 }
+
+/// The mock pushes SyncHTTP to an axum app: the first answer is a failure (the app's
+/// handler errs), so the mock pushes again after the (shortened) pause, and the second is
+/// the encrypted `success`; the ticket and the corp are applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mock_pushes_sync_http_until_answered() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use dingscope_mock::sync_http;
+
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.add_suite(SUITE, "suite-secret");
+    mock.authorize_corp(SUITE, "dingB");
+    mock.push_suite_ticket(SUITE, "ticket-pushed");
+    let dt = DingTalk::builder(App::isv(SUITE, Secret::new("suite-secret")))
+        .api_base(mock.base_url())
+        .build()
+        .unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let handler = CallbackHandler::new(dt.clone(), crypto()).on_event(move |_| {
+        let n = seen.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                Err("not yet".into())
+            } else {
+                Ok(())
+            }
+        }
+    });
+    let app = axum::Router::new().route("/cb", dingscope::client::callback::route(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let payload = sync_http::payload(&[
+        (
+            2,
+            "dingsuite",
+            json!({"syncAction": "suite_ticket", "suiteTicket": "ticket-pushed", "syncSeq": "7"}),
+        ),
+        (
+            4,
+            "dingB",
+            json!({"syncAction": "org_suite_auth", "auth_corp_info": {"corpid": "dingB", "corp_name": "B"}}),
+        ),
+    ]);
+    let pauses = [Duration::from_millis(100), Duration::from_millis(300)];
+    let outcome = sync_http::push(&url, &crypto(), &payload, &pauses).await;
+    assert_eq!(
+        outcome,
+        sync_http::PushOutcome {
+            attempts: 2,
+            success: true
+        }
+    );
+    assert_eq!(dt.corp_info("dingB").await.unwrap().unwrap().corp_name, "B");
+    dt.corp("dingB").access_token().await.unwrap();
+    // An app that never answers success: pushed three times in all.
+    let nowhere = "http://127.0.0.1:9/cb";
+    let outcome = sync_http::push(nowhere, &crypto(), &payload, &pauses).await;
+    assert_eq!(
+        outcome,
+        sync_http::PushOutcome {
+            attempts: 3,
+            success: false
+        }
+    );
+}

@@ -139,6 +139,7 @@ async fn no_secret_in_any_log_or_error() {
     stream
         .wait_for(|s| s.connection == dingscope::client::stream::Connection::Connected)
         .await;
+    assert!(mock.stream_connected().await);
     let id = mock.stream_suite_ticket("suite", stream_ticket).unwrap();
     mock.stream_send_raw(&format!("{{\"bad\": \"{stream_ticket}\"}}"));
     while !mock

@@ -419,6 +419,7 @@ async fn one_stream_connection_per_fleet_on_redis() {
     };
     let a = start();
     a.wait_for(|s| s.connection == Connection::Connected).await;
+    assert!(mock.stream_connected().await);
     let b = start();
     b.wait_for(|s| s.connection == Connection::Standby).await;
     assert_eq!(mock.stream_connections(), 1);

@@ -58,13 +58,17 @@ fn start(dt: &DingTalk, handled: Arc<AtomicUsize>) -> StreamHandle {
         .start()
 }
 
-async fn connected(stream: &StreamHandle) {
+async fn connected(mock: &MockDingTalk, stream: &StreamHandle) {
     tokio::time::timeout(
         Duration::from_secs(10),
         stream.wait_for(|s| s.connection == Connection::Connected),
     )
     .await
     .expect("connected within 10 s");
+    assert!(
+        mock.stream_connected().await,
+        "the gateway has the connection"
+    );
 }
 
 /// Waits until the mock has an acknowledgement of `id`; answers it.
@@ -119,7 +123,7 @@ async fn the_suite_ticket_arrives_by_stream() {
         .unwrap();
     assert!(call(&dt).await.is_err(), "no ticket yet");
     let stream = start(&dt, Arc::default());
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     let id = mock.stream_suite_ticket(SUITE, "ticket-by-stream").unwrap();
     let ack = ack_of(&mock, &id).await;
     assert_eq!(
@@ -140,7 +144,7 @@ async fn corps_authorize_stop_restore_and_remove() {
     let mock = mock().await;
     let dt = client(&mock, Arc::new(MemoryStore::new()));
     let stream = start(&dt, Arc::default());
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     mock.stream_suite_ticket(SUITE, "t1").unwrap();
     let auth = json!({
         "authCorpInfo": {"corpId": CORP, "corpName": "甲公司"},
@@ -201,7 +205,7 @@ async fn repeats_are_handled_once_and_failures_are_redelivered() {
     let dt = client(&mock, Arc::new(MemoryStore::new()));
     let handled = Arc::new(AtomicUsize::new(0));
     let stream = start(&dt, handled.clone());
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     let id = mock
         .stream_push("user_add_org", Some(CORP), json!({"userId": ["u1"]}))
         .unwrap();
@@ -234,7 +238,7 @@ async fn it_reconnects_and_skips_bad_frames() {
     let dt = client(&mock, Arc::new(MemoryStore::new()));
     let handled = Arc::new(AtomicUsize::new(0));
     let stream = start(&dt, handled.clone());
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     for bad in [
         "not json",
         "{}",
@@ -252,7 +256,7 @@ async fn it_reconnects_and_skips_bad_frames() {
     mock.stream_send_raw(&big);
     // The frame over 1 MiB ends that connection; the client connects again.
     eventually("a second connection", || mock.stream_opens() >= 2).await;
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     mock.stream_disconnect();
     eventually("a third connection", || {
         mock.stream_opens() >= 3 && mock.stream_connections() > 0
@@ -263,7 +267,7 @@ async fn it_reconnects_and_skips_bad_frames() {
         mock.stream_opens() >= 4 && mock.stream_connections() > 0
     })
     .await;
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     let id = loop {
         if let Some(id) = mock.stream_push("user_add_org", Some(CORP), json!({})) {
             break id;
@@ -298,7 +302,7 @@ async fn refused_credentials_and_a_silent_gateway_back_off() {
     assert_ne!(stream.state().connection, Connection::Connected);
     assert_eq!(mock.stream_opens(), opens, "the gateway answered nothing");
     mock.stream_hang(false);
-    connected(&stream).await;
+    connected(&mock, &stream).await;
     stream.shutdown().await;
 }
 
@@ -309,7 +313,7 @@ async fn one_connection_across_a_fleet() {
     let mock = mock().await;
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let a = start(&client(&mock, store.clone()), Arc::default());
-    connected(&a).await;
+    connected(&mock, &a).await;
     let b = start(&client(&mock, store.clone()), Arc::default());
     tokio::time::timeout(
         Duration::from_secs(5),
@@ -320,7 +324,7 @@ async fn one_connection_across_a_fleet() {
     assert_eq!(mock.stream_connections(), 1);
     let killed = std::time::Instant::now();
     a.abort();
-    connected(&b).await;
+    connected(&mock, &b).await;
     assert!(
         killed.elapsed() < Duration::from_secs(3),
         "{:?}",
