@@ -77,6 +77,9 @@ async fn no_secret_in_any_log_or_error() {
     let suite_secret = "SUITE-SECRET-4f2a";
     let ticket = "SUITE-TICKET-9c1d";
     let stream_ticket = "SUITE-TICKET-BY-STREAM-77e0";
+    let callback_token = "CALLBACK-TOKEN-51b3";
+    let callback_key = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7";
+    let callback_ticket = "SUITE-TICKET-BY-SYNC-HTTP-0a9c";
     let mock = MockDingTalk::start().await.unwrap();
     mock.install_suite("suite", suite_secret, ticket, "corp");
     mock.grant_corp("corp", ["qyapi_hrm_read_user"]);
@@ -151,6 +154,40 @@ async fn no_secret_in_any_log_or_error() {
     }
     let _ = write!(printed, "{:?}", stream.state());
     stream.shutdown().await;
+    // SyncHTTP: the callback token and EncodingAESKey, and a ticket inside an encrypted
+    // push, accepted and refused.
+    let crypto = dingscope::client::callback::CallbackCrypto::new(
+        Secret::new(callback_token),
+        &Secret::new(callback_key),
+        "suite",
+    )
+    .unwrap();
+    let handler = dingscope::client::callback::CallbackHandler::new(dt.clone(), crypto.clone());
+    let rows = dingscope_mock::sync_http::payload(&[(
+        2,
+        "dingsuite",
+        serde_json::json!({"syncAction": "suite_ticket", "suiteTicket": callback_ticket}),
+    )]);
+    let encrypt = crypto.encrypt(&rows.to_string());
+    let query = |sig: String| {
+        vec![
+            ("msg_signature".to_owned(), sig),
+            ("timestamp".to_owned(), "1".to_owned()),
+            ("nonce".to_owned(), "n".to_owned()),
+        ]
+    };
+    let body = serde_json::json!({"encrypt": encrypt}).to_string();
+    let reply = handler
+        .handle(
+            &query(crypto.signature("1", "n", &encrypt)),
+            body.as_bytes(),
+        )
+        .await;
+    let refused = handler
+        .handle(&query("0".repeat(40)), body.as_bytes())
+        .await;
+    assert!(reply.is_ok() && refused.is_err(), "{reply:?} {refused:?}");
+    let _ = write!(printed, "{reply:?} {refused:?} {crypto:?} {handler:?}");
     // The IP ban opens the app's breaker: last, since every later call would be held back.
     mock.inject(Target::Api, Fault::BanPage);
     if let Err(e) = get().await {
@@ -166,7 +203,15 @@ async fn no_secret_in_any_log_or_error() {
         log.contains("stream"),
         "the recorder saw the stream client:\n{log}"
     );
-    for secret in [suite_secret, ticket, stream_ticket, &code] {
+    for secret in [
+        suite_secret,
+        ticket,
+        stream_ticket,
+        callback_token,
+        callback_key,
+        callback_ticket,
+        &code,
+    ] {
         assert!(!log.contains(secret), "{secret} in the log:\n{log}");
         assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }
