@@ -171,7 +171,7 @@ fn not_json(status: u16) -> Verdict {
     match status {
         401 => Verdict::BadToken { code: "401".into() },
         403 | 429 => Verdict::Banned {
-            code: format!("{status} with a non-JSON body: the IP ban page"),
+            code: "IpBanPage".into(),
         },
         500..=599 => Verdict::Unavailable { status },
         _ => Verdict::Malformed {
@@ -435,10 +435,12 @@ mod tests {
             }
         }
         for status in [403, 429] {
-            assert!(matches!(
-                classify_new(status, b"<html>banned</html>"),
-                Verdict::Banned { .. }
-            ));
+            let v = classify_new(status, b"<html>banned</html>");
+            assert!(matches!(v, Verdict::Banned { .. }));
+            // The error names the status once.
+            let e = final_error(v, "GET /v1.0/x", status, 1).to_string();
+            assert!(!e.contains(&format!("{status} {status}")), "{e}");
+            assert!(e.contains("IpBanPage") && e.contains("banned"), "{e}");
         }
         assert!(!Verdict::Banned { code: "x".into() }.is_retryable());
         assert_eq!(classify_new(200, br#"{"status":1111}"#), Verdict::Ok);
