@@ -62,6 +62,8 @@ pub mod registry;
 mod requirement;
 mod scope;
 mod secret;
+#[cfg(feature = "serde")]
+pub mod wire;
 
 pub use ambient::current_requirement;
 #[cfg(feature = "client")]

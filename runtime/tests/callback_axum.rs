@@ -51,3 +51,33 @@ async fn the_route_answers_dingtalk() {
     let bad = post("0".repeat(40)).await.unwrap();
     assert_eq!(bad.status(), 401);
 }
+
+/// A denial returned from an axum handler is a 403 whose JSON carries the openAuth
+/// parameters the page passes on.
+#[tokio::test]
+async fn a_denial_is_a_403_with_its_open_auth_parameters() {
+    use dingscope::{AuthType, Grant, Group, Requirement};
+    static LIST: Requirement = Requirement::new(
+        "app::list",
+        &[Group::rpc(&["qyapi_hrm_read_user"])],
+        Some(AuthType::Application),
+    );
+    async fn list() -> Result<&'static str, dingscope::Denied> {
+        Grant::application(["snsapi_base"])
+            .run(|| LIST.check())
+            .map(|()| "ok")
+            .map_err(|e| e.as_denied().cloned().unwrap())
+    }
+    let app = axum::Router::new().route("/list", axum::routing::get(list));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = reqwest::get(format!("http://{addr}/list")).await.unwrap();
+    assert_eq!(r.status(), 403);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["openAuth"],
+        json!({"rpcScope": "qyapi_hrm_read_user", "fieldScope": "", "type": 1})
+    );
+    assert_eq!(v["reason"], "missing");
+}

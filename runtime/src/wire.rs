@@ -1,0 +1,219 @@
+//! The JSON a front end reads and writes (feature `serde`): a denial, as the body of the
+//! 403 a page receives; openAuth's parameters; and openAuth's answer, which the page posts
+//! back.
+//!
+//! A denial:
+//!
+//! ```json
+//! {
+//!   "error": "denied",
+//!   "message": "`app::list_dismissed` (src/lib.rs:12) needs DingTalk permission ...",
+//!   "function": "app::list_dismissed",
+//!   "location": {"file": "src/lib.rs", "line": 12},
+//!   "reason": "missing",
+//!   "endpoint": null,
+//!   "missing": [["qyapi_hrm_read_user"]],
+//!   "openAuth": {"rpcScope": "qyapi_hrm_read_user", "fieldScope": "", "type": 1}
+//! }
+//! ```
+//!
+//! `reason` is `noGrant`, `missing`, `notGranted` (the pre-call check of an endpoint;
+//! `endpoint` names it), `server` (DingTalk denied; `endpoint` too) or `wrongAuthType`.
+//! `openAuth` holds exactly the parameters to pass to `openAuth` besides `clientId` and
+//! `corpId`. The answer a page posts back is [`OpenAuthAnswer`]:
+//! `{"status": "ok", "request": {"rpcScope": ..., "fieldScope": ..., "type": 1}}`. It is
+//! the front end's word only: record it with
+//! [`Principal::record_open_auth`](crate::client::Principal::record_open_auth), whose
+//! rules say what a forged `ok` can and cannot do.
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Denied, DenyReason};
+use crate::openauth::{OpenAuthRequest, OpenAuthStatus};
+use crate::scope::AuthType;
+
+impl Serialize for OpenAuthRequest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("rpcScope", &self.rpc_scope)?;
+        m.serialize_entry("fieldScope", &self.field_scope)?;
+        m.serialize_entry("type", &self.auth_type.open_auth_type())?;
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for OpenAuthRequest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            #[serde(rename = "rpcScope", default)]
+            rpc_scope: String,
+            #[serde(rename = "fieldScope", default)]
+            field_scope: String,
+            #[serde(rename = "type")]
+            kind: TypeValue,
+        }
+        /// openAuth's `type`, written as a number or a string.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum TypeValue {
+            Number(u8),
+            Text(String),
+        }
+        let w = Wire::deserialize(d)?;
+        let auth_type = match w.kind {
+            TypeValue::Number(0) => AuthType::Delegated,
+            TypeValue::Number(1) => AuthType::Application,
+            TypeValue::Text(t) if t == "0" => AuthType::Delegated,
+            TypeValue::Text(t) if t == "1" => AuthType::Application,
+            _ => return Err(serde::de::Error::custom("openAuth `type` must be 0 or 1")),
+        };
+        for list in [&w.rpc_scope, &w.field_scope] {
+            if list.len() > 8192 || list.chars().any(char::is_control) {
+                return Err(serde::de::Error::custom(
+                    "an openAuth scope list too long or with control characters",
+                ));
+            }
+        }
+        Ok(OpenAuthRequest {
+            rpc_scope: w.rpc_scope,
+            field_scope: w.field_scope,
+            auth_type,
+        })
+    }
+}
+
+impl Serialize for OpenAuthStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match self {
+            OpenAuthStatus::Ok => "ok",
+            OpenAuthStatus::Cancel => "cancel",
+            OpenAuthStatus::ToAdmin => "toAdmin",
+            OpenAuthStatus::Failed => "failed",
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for OpenAuthStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        OpenAuthStatus::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What openAuth answered to a request, as a page posts it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAuthAnswer {
+    /// openAuth's `status`.
+    pub status: OpenAuthStatus,
+    /// The parameters openAuth was called with (a denial's `openAuth`).
+    pub request: OpenAuthRequest,
+}
+
+impl Serialize for Denied {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (reason, endpoint) = match self.reason() {
+            DenyReason::NoGrant => ("noGrant", None),
+            DenyReason::Missing => ("missing", None),
+            DenyReason::NotGranted { endpoint } => ("notGranted", Some(endpoint.as_str())),
+            DenyReason::Server { endpoint, .. } => ("server", Some(endpoint.as_str())),
+            DenyReason::WrongAuthType { .. } => ("wrongAuthType", None),
+        };
+        let missing: Vec<Vec<&str>> = self
+            .missing()
+            .iter()
+            .map(|alts| alts.iter().map(|c| c.as_str()).collect())
+            .collect();
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("error", "denied")?;
+        m.serialize_entry("message", &self.to_string())?;
+        m.serialize_entry("function", self.function())?;
+        m.serialize_entry(
+            "location",
+            &self
+                .location()
+                .map(|(file, line)| serde_json::json!({"file": file, "line": line})),
+        )?;
+        m.serialize_entry("reason", reason)?;
+        m.serialize_entry("endpoint", &endpoint)?;
+        m.serialize_entry("missing", &missing)?;
+        m.serialize_entry("openAuth", self.open_auth())?;
+        m.end()
+    }
+}
+
+/// A denial as a 403 with its JSON (feature `axum`): the page reads `openAuth` from it.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for Denied {
+    fn into_response(self) -> axum::response::Response {
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        (
+            axum::http::StatusCode::FORBIDDEN,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Grant, Group, Requirement};
+    use serde_json::json;
+
+    static LIST: Requirement = Requirement::new(
+        "app::list",
+        &[Group::rpc(&["qyapi_hrm_read_user"])],
+        Some(AuthType::Application),
+    );
+
+    #[test]
+    fn a_denial_serializes_for_the_page() {
+        let denied = Grant::application(["snsapi_base"])
+            .run(|| LIST.check())
+            .unwrap_err();
+        let v = serde_json::to_value(denied.as_denied().unwrap()).unwrap();
+        assert_eq!(v["error"], "denied");
+        assert_eq!(v["reason"], "missing");
+        assert_eq!(v["missing"], json!([["qyapi_hrm_read_user"]]));
+        assert_eq!(
+            v["openAuth"],
+            json!({"rpcScope": "qyapi_hrm_read_user", "fieldScope": "", "type": 1})
+        );
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("qyapi_hrm_read_user")
+        );
+    }
+
+    #[test]
+    fn an_answer_reads_back_and_bad_ones_are_refused() {
+        let a: OpenAuthAnswer = serde_json::from_str(
+            r#"{"status":"toAdmin","request":{"rpcScope":"qyapi_hrm_read_user","type":"1"}}"#,
+        )
+        .unwrap();
+        assert_eq!(a.status, OpenAuthStatus::ToAdmin);
+        assert_eq!(a.request.auth_type, AuthType::Application);
+        let back: OpenAuthAnswer =
+            serde_json::from_value(serde_json::to_value(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+        for bad in [
+            r#"{"status":"granted","request":{"type":1}}"#,
+            r#"{"status":"ok","request":{"type":2}}"#,
+            r#"{"status":"ok","request":{"rpcScope":"a\nb","type":1}}"#,
+            r#"{"status":"ok","request":{"type":1},"extra":1}"#,
+            r#"{"status":"ok"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<OpenAuthAnswer>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
