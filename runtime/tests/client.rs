@@ -814,3 +814,31 @@ async fn key_prefixes_keep_deployments_apart() {
         .build();
     assert!(matches!(bad, Err(Error::Config(_))), "{bad:?}");
 }
+
+/// The edges a new user meets: one `?` for an annotated call under a principal's grant
+/// (`call`), an admin's answer recorded from codes (`record_answer`), and the old API's
+/// `result` read directly (`send_result`).
+#[tokio::test]
+async fn call_record_answer_and_send_result() {
+    #[dingscope::requires_scope("qyapi_hrm_read_user")]
+    async fn leavers(corp: &Principal) -> Result<Value, Error> {
+        corp.post("/topapi/smartwork/hrm/employee/querydimission")
+            .json(&serde_json::json!({"offset": 0, "size": 5}))
+            .send_result()
+            .await
+    }
+    let (mock, dt) = isv().await;
+    let corp = dt.corp(CORP);
+    let denied = corp.call(leavers(&corp)).await.unwrap_err();
+    assert!(denied.as_denied().is_some(), "{denied:?}");
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    let g = corp
+        .record_answer(["qyapi_hrm_read_user"], OpenAuthStatus::Ok)
+        .await
+        .unwrap();
+    assert!(g.contains("qyapi_hrm_read_user"));
+    let result = corp.call(leavers(&corp)).await.unwrap();
+    assert_eq!(result["data_list"].as_array().unwrap().len(), 5, "{result}");
+    assert!(result.get("errcode").is_none(), "the result, not the whole body");
+    assert!(corp.record_answer(["not a code"], OpenAuthStatus::Ok).await.is_err());
+}

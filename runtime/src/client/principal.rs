@@ -120,18 +120,58 @@ impl Principal {
     }
 
     /// Runs `fut` with this corp's or user's grant entered, so the annotated functions it
-    /// calls check against it.
+    /// calls check against it. The outer `Result` is the grant's lookup (the store may be
+    /// down); for a future that answers `Result<T, Error>` itself, [`call`](Self::call)
+    /// folds the two into one.
     pub async fn run<F: std::future::Future>(&self, fut: F) -> Result<F::Output, Error> {
         let g = self.grant().await?;
         Ok(fut.with_grant(&g).await)
     }
 
-    /// A `GET` of the new API.
+    /// Runs `fut`, an annotated function's future, with this corp's or user's grant
+    /// entered: one `?` for the grant's lookup and the call alike.
+    ///
+    /// ```no_run
+    /// # async fn demo(corp: dingscope::client::Principal) -> Result<(), dingscope::Error> {
+    /// #[dingscope::requires_scope("qyapi_hrm_read_user")]
+    /// async fn page(corp: &dingscope::client::Principal) -> Result<serde_json::Value, dingscope::Error> {
+    ///     corp.get("/v1.0/hrm/employees/dismissions").query("maxResults", 50).send().await
+    /// }
+    /// let first = corp.call(page(&corp)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        self.run(fut).await?
+    }
+
+    /// Records that an admin (application, type 1) or the user (delegated, type 0)
+    /// answered `status` in openAuth to a request for `codes`, with no
+    /// [`OpenAuthRequest`](crate::OpenAuthRequest) to build: the same rules as
+    /// [`record_open_auth`](Self::record_open_auth).
+    pub async fn record_answer<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a str>,
+        status: crate::OpenAuthStatus,
+    ) -> Result<crate::Grant, Error> {
+        let scopes = codes
+            .into_iter()
+            .map(crate::Scope::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = crate::OpenAuthRequest::for_codes(self.auth_type(), &scopes);
+        self.record_open_auth(&request, status).await
+    }
+
+    /// A `GET`. The path picks the API: `/v1.0/...` goes to the new API
+    /// (`api.dingtalk.com`, the token in a header), any other path (`/topapi/...`) to the
+    /// old one (`oapi.dingtalk.com`, the token in the query).
     pub fn get(&self, path: &str) -> RequestBuilder {
         RequestBuilder::new(self.clone(), http::Method::GET, path)
     }
 
-    /// A `POST` of the new API, or of the old API for paths outside `/v1.0/`.
+    /// A `POST`, routed by its path as [`get`](Self::get) says.
     pub fn post(&self, path: &str) -> RequestBuilder {
         RequestBuilder::new(self.clone(), http::Method::POST, path)
     }

@@ -75,6 +75,38 @@ impl RequestBuilder {
         dingscope_catalog::required_for(method, &url)
     }
 
+    /// Sends a request of the old API and reads its `result` as `T`: the old API answers
+    /// `{"errcode": 0, "errmsg": "ok", "result": ...}`, and [`send`](Self::send) gives the
+    /// whole body. An answer without `result` is a [`Error::Protocol`].
+    pub async fn send_result<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let endpoint = self
+            .route
+            .as_ref()
+            .map(|r| self.endpoint(r))
+            .unwrap_or_default();
+        let mut body: serde_json::Map<String, serde_json::Value> = self.send().await?;
+        let result = body.remove("result").ok_or_else(|| {
+            Error::Protocol(ApiError::new(
+                &endpoint,
+                200,
+                "",
+                "the answer has no `result`",
+                None,
+                1,
+            ))
+        })?;
+        serde_json::from_value(result).map_err(|e| {
+            Error::Protocol(ApiError::new(
+                &endpoint,
+                200,
+                "",
+                &format!("`result` is not what was expected: {e}"),
+                None,
+                1,
+            ))
+        })
+    }
+
     /// Sends the request and reads the answer as `T`.
     ///
     /// Before anything is sent, the grant must hold one of the codes DingTalk's catalog
