@@ -839,6 +839,13 @@ async fn call_record_answer_and_send_result() {
     assert!(g.contains("qyapi_hrm_read_user"));
     let result = corp.call(leavers(&corp)).await.unwrap();
     assert_eq!(result["data_list"].as_array().unwrap().len(), 5, "{result}");
-    assert!(result.get("errcode").is_none(), "the result, not the whole body");
-    assert!(corp.record_answer(["not a code"], OpenAuthStatus::Ok).await.is_err());
+    assert!(
+        result.get("errcode").is_none(),
+        "the result, not the whole body"
+    );
+    assert!(
+        corp.record_answer(["not a code"], OpenAuthStatus::Ok)
+            .await
+            .is_err()
+    );
 }
