@@ -10,10 +10,9 @@
 //! `[token, timestamp, nonce, encrypt]`, concatenated. Bad input of every kind is a typed
 //! [`CallbackError`], never a panic.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
@@ -26,6 +25,7 @@ use subtle::ConstantTimeEq;
 
 use super::DingTalk;
 use super::events::{Event, RawEvent};
+use super::recent::Recent;
 use crate::Secret;
 
 type Encryptor = cbc::Encryptor<aes::Aes256>;
@@ -263,11 +263,9 @@ pub struct CallbackHandler {
     dt: DingTalk,
     crypto: CallbackCrypto,
     handler: Option<Handler>,
-    seen: Arc<Mutex<Seen>>,
+    /// Signatures and nonces seen lately.
+    seen: Recent<()>,
 }
-
-/// Signatures and nonces seen, with when, oldest first.
-type Seen = (HashMap<String, Instant>, VecDeque<String>);
 
 impl fmt::Debug for CallbackHandler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -288,7 +286,7 @@ impl CallbackHandler {
             dt,
             crypto,
             handler: None,
-            seen: Arc::default(),
+            seen: Recent::new(REPLAY_MAX, REPLAY_WINDOW),
         }
     }
 
@@ -356,28 +354,10 @@ impl CallbackHandler {
 
     /// Refuses a signature and nonce seen within the window.
     fn remember(&self, signature: &str, nonce: &str) -> Result<(), CallbackError> {
-        let key = format!("{signature}:{nonce}");
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, order) = &mut *seen;
-        while order.len() >= REPLAY_MAX
-            || order
-                .front()
-                .and_then(|k| map.get(k))
-                .is_some_and(|at| at.elapsed() > REPLAY_WINDOW)
-        {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
+        match self.seen.put(&format!("{signature}:{nonce}"), ()) {
+            Some(()) => Err(CallbackError::Replay),
+            None => Ok(()),
         }
-        if map
-            .get(&key)
-            .is_some_and(|at| at.elapsed() <= REPLAY_WINDOW)
-        {
-            return Err(CallbackError::Replay);
-        }
-        map.insert(key.clone(), Instant::now());
-        order.push_back(key);
-        Ok(())
     }
 }
 

@@ -304,7 +304,7 @@ impl DingTalk {
                     Ok(v) => v,
                     Err(e) => {
                         tracing::warn!(error = %e, "store unavailable; using this process's view of stopped apps");
-                        self.inner.stopped.any(&key)
+                        self.inner.stopped.last(&key).flatten()
                     }
                 };
                 self.inner.stopped.put(&key, stored.clone());

@@ -36,6 +36,8 @@ mod grants;
 mod keys;
 mod path;
 mod principal;
+#[cfg(any(feature = "stream", feature = "callback"))]
+mod recent;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod request;
@@ -103,9 +105,9 @@ pub(crate) struct Inner {
     /// Seals the secrets written to the store.
     pub(crate) sealer: seal::Sealer,
     /// Corps whose calls are refused (the app stopped or removed), as last read.
-    pub(crate) stopped: throttle::Marks,
+    pub(crate) stopped: throttle::Mirror<Option<String>>,
     /// Throttle deadlines this process knows.
-    pub(crate) deadlines: throttle::Deadlines,
+    pub(crate) deadlines: throttle::Mirror<Option<std::time::SystemTime>>,
     /// How long a call waits for a throttle deadline.
     pub(crate) throttle_wait: std::time::Duration,
     /// The optional rate limit per endpoint, calls per second.

@@ -32,11 +32,10 @@
 //! # }
 //! ```
 
-use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -46,6 +45,7 @@ use tokio_websockets::{Limits, Message};
 
 use super::DingTalk;
 use super::events::{Event, RawEvent, from_millis};
+use super::recent::Recent;
 use super::transport::{Outgoing, tls_config};
 use crate::Error;
 
@@ -216,7 +216,7 @@ impl StreamBuilder {
             owner: super::token::random_owner(),
             state: state_tx,
             stop: stop_rx,
-            seen: Seen::default(),
+            seen: Recent::new(SEEN_MAX, SEEN_FOR),
         };
         let task = tokio::spawn(runner.run());
         StreamHandle { state, stop, task }
@@ -518,7 +518,8 @@ impl Runner {
             s.events += 1;
             s.last_event = Some((event_type.clone(), SystemTime::now()));
         });
-        if let Some(status) = self.seen.get(&id) {
+        // A handled event is acked again; one answered `LATER` is handled again.
+        if let Some(status) = self.seen.get(&id).filter(|ok| *ok) {
             tracing::debug!("a repeated stream event; acknowledged again, not handled");
             let _ = out.try_send(ack_event(&id, status));
             return;
@@ -669,52 +670,12 @@ fn ws_error(e: &tokio_websockets::Error) -> String {
     }
 }
 
-/// The results of events seen lately, by `messageId`: 10,000 for 5 minutes.
-#[derive(Clone, Default)]
-struct Seen(Arc<std::sync::Mutex<SeenInner>>);
-
-#[derive(Default)]
-struct SeenInner {
-    map: HashMap<String, (bool, Instant)>,
-    order: VecDeque<String>,
-}
+/// The results of events seen lately, by `messageId`: 10,000 for 5 minutes, as DingTalk's
+/// SDKs keep them.
+type Seen = Recent<bool>;
 
 const SEEN_MAX: usize = 10_000;
 const SEEN_FOR: Duration = Duration::from_secs(300);
-
-impl Seen {
-    /// The result of a handled event seen within 5 minutes; `LATER` ones are handled again.
-    fn get(&self, id: &str) -> Option<bool> {
-        let inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .map
-            .get(id)
-            .filter(|(ok, at)| *ok && at.elapsed() < SEEN_FOR)
-            .map(|(ok, _)| *ok)
-    }
-
-    fn put(&self, id: &str, ok: bool) {
-        let mut inner = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if inner
-            .map
-            .insert(id.to_owned(), (ok, Instant::now()))
-            .is_none()
-        {
-            inner.order.push_back(id.to_owned());
-        }
-        while inner.order.len() > SEEN_MAX
-            || inner
-                .order
-                .front()
-                .and_then(|f| inner.map.get(f))
-                .is_some_and(|(_, at)| at.elapsed() >= SEEN_FOR)
-        {
-            if let Some(old) = inner.order.pop_front() {
-                inner.map.remove(&old);
-            }
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -760,18 +721,5 @@ mod tests {
                 let _ = Event::parse(RawEvent { event_type: event.into(), corp_id: None, event_id: None, born_at: None, data });
             }
         }
-    }
-
-    #[test]
-    fn seen_results_are_bounded() {
-        let seen = Seen::default();
-        for i in 0..(SEEN_MAX + 50) {
-            seen.put(&format!("m{i}"), true);
-        }
-        assert_eq!(seen.get("m0"), None);
-        assert_eq!(seen.get(&format!("m{}", SEEN_MAX + 10)), Some(true));
-        seen.put("later", false);
-        assert_eq!(seen.get("later"), None, "a LATER event is handled again");
-        assert!(seen.0.lock().unwrap().map.len() <= SEEN_MAX);
     }
 }

@@ -42,43 +42,57 @@ const RECHECK: Duration = Duration::from_millis(200);
 /// Entries kept in memory before the expired ones are swept.
 const SWEEP_AT: usize = 4096;
 
-/// This process's view of the deadlines, by store key.
-#[derive(Default)]
-pub(crate) struct Deadlines(Mutex<HashMap<String, Seen>>);
+/// This process's copies of values it read from the store (throttle deadlines, stopped
+/// apps), by store key, with when each was read: trusted for [`RECHECK`], then read
+/// again, so that another instance's writes are seen within that time.
+pub(crate) struct Mirror<T>(Mutex<HashMap<String, (T, Instant)>>);
 
-#[derive(Clone, Copy)]
-struct Seen {
-    /// The deadline, if one holds.
-    until: Option<SystemTime>,
-    /// When the store was last read for this key.
-    read_at: Instant,
+impl<T> Default for Mirror<T> {
+    fn default() -> Self {
+        Mirror(Mutex::default())
+    }
 }
 
-impl Deadlines {
-    fn get(&self, key: &str) -> Option<Seen> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .copied()
+/// A copied value that still matters after [`RECHECK`]: a deadline not passed yet, a mark.
+pub(crate) trait Lasting {
+    fn lasting(&self) -> bool;
+}
+
+impl Lasting for Option<SystemTime> {
+    fn lasting(&self) -> bool {
+        self.is_some_and(|u| u > SystemTime::now())
+    }
+}
+
+impl Lasting for Option<String> {
+    fn lasting(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl<T: Clone + Lasting> Mirror<T> {
+    /// The copy of `key` if the store was read for it within [`RECHECK`].
+    pub(crate) fn fresh(&self, key: &str) -> Option<T> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < RECHECK)
+            .map(|(v, _)| v.clone())
     }
 
-    fn put(&self, key: &str, until: Option<SystemTime>) {
+    /// The copy of `key` as last read, however long ago.
+    pub(crate) fn last(&self, key: &str) -> Option<T> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).map(|(v, _)| v.clone())
+    }
+
+    /// Keeps `value` as read now. When the map is full, copies past [`RECHECK`] that no
+    /// longer matter are dropped first.
+    pub(crate) fn put(&self, key: &str, value: T) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= SWEEP_AT {
-            let now = SystemTime::now();
-            map.retain(|_, s| s.until.is_some_and(|u| u > now) || s.read_at.elapsed() < RECHECK);
+            map.retain(|_, (v, at)| v.lasting() || at.elapsed() < RECHECK);
         }
-        let entry = map.entry(key.to_owned()).or_insert(Seen {
-            until: None,
-            read_at: Instant::now(),
-        });
-        // A later deadline is never shortened by an earlier one.
-        entry.until = match (entry.until, until) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (_, b) => b,
-        };
-        entry.read_at = Instant::now();
+        map.insert(key.to_owned(), (value, Instant::now()));
     }
 
     /// How many keys this process remembers.
@@ -93,35 +107,6 @@ impl Deadlines {
 pub(crate) struct Pacing<'a> {
     pub(crate) corp: &'a str,
     pub(crate) endpoint: &'a str,
-}
-
-/// This process's view of marks in the store (a stopped app, by store key): each read
-/// from the store at most every [`RECHECK`].
-#[derive(Default)]
-pub(crate) struct Marks(Mutex<HashMap<String, (Option<String>, Instant)>>);
-
-impl Marks {
-    /// The mark at `key` if the store was read for it lately.
-    pub(crate) fn fresh(&self, key: &str) -> Option<Option<String>> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(_, at)| at.elapsed() < RECHECK)
-            .map(|(v, _)| v.clone())
-    }
-
-    /// The mark at `key` as last seen, however long ago.
-    pub(crate) fn any(&self, key: &str) -> Option<String> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).and_then(|(v, _)| v.clone())
-    }
-
-    pub(crate) fn put(&self, key: &str, mark: Option<String>) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            map.retain(|_, (v, at)| v.is_some() || at.elapsed() < RECHECK);
-        }
-        map.insert(key.to_owned(), (mark, Instant::now()));
-    }
 }
 
 /// How long a throttled answer holds back the calls it concerns, and which.
@@ -269,13 +254,17 @@ impl DingTalk {
     /// The deadline under `key`, from this process's memory or the store.
     async fn deadline(&self, key: &str) -> Option<SystemTime> {
         let now = SystemTime::now();
-        if let Some(seen) = self.inner.deadlines.get(key) {
-            if let Some(until) = seen.until.filter(|u| *u > now) {
-                return Some(until);
-            }
-            if seen.read_at.elapsed() < RECHECK {
-                return None;
-            }
+        if let Some(until) = self
+            .inner
+            .deadlines
+            .last(key)
+            .flatten()
+            .filter(|u| *u > now)
+        {
+            return Some(until);
+        }
+        if self.inner.deadlines.fresh(key).is_some() {
+            return None;
         }
         let stored = match self.inner.store.get(key).await {
             Ok(v) => v.as_deref().and_then(decode),
@@ -301,7 +290,11 @@ impl DingTalk {
             (Hold::Endpoint(d), None) | (Hold::App(d), _) => (self.inner.keys.ban(app), d),
         };
         let until = SystemTime::now() + length;
-        self.inner.deadlines.put(&key, Some(until));
+        // A later deadline is never shortened by an earlier one.
+        let kept = self.inner.deadlines.last(&key).flatten();
+        self.inner
+            .deadlines
+            .put(&key, Some(kept.map_or(until, |k| k.max(until))));
         if let Err(e) = self
             .inner
             .store
@@ -382,14 +375,14 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_round_trip_and_never_shorten() {
+    fn deadlines_round_trip() {
         let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
         assert_eq!(decode(&encode(t)), Some(t));
         assert_eq!(decode("x"), None);
-        let d = Deadlines::default();
+        let d = Mirror::<Option<SystemTime>>::default();
         d.put("k", Some(t));
-        d.put("k", Some(t - Duration::from_secs(1)));
-        assert_eq!(d.get("k").unwrap().until, Some(t));
+        assert_eq!(d.fresh("k"), Some(Some(t)));
+        assert_eq!(d.last("absent"), None);
         assert_eq!(d.len(), 1);
     }
 }
