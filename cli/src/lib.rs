@@ -186,11 +186,10 @@ fn text(m: &Manifest) -> String {
             "s"
         }
     );
-    s.push_str(&format!(
-        "rpcScope    {}\nfieldScope  {}\n",
-        m.rpc_scope(),
-        m.field_scope()
-    ));
+    if let Some(id) = &m.client_id {
+        s.push_str(&format!("clientId  {id}\n"));
+    }
+    s.push_str("openAuth, one call per authorization type:\n");
     for (label, a) in [
         ("application (type 1)", AuthType::Application),
         ("delegated (type 0)", AuthType::Delegated),
@@ -277,7 +276,7 @@ fn check(o: &Opts) -> Result<i32, String> {
             println!("{l}");
         }
         println!(
-            "{}: {} ({} function{}, rpcScope {:?})",
+            "{}: {} ({} function{}, codes {:?})",
             m.krate,
             if ok { "ok" } else { "drift found" },
             m.scan.declarations.len(),
@@ -286,7 +285,7 @@ fn check(o: &Opts) -> Result<i32, String> {
             } else {
                 "s"
             },
-            m.rpc_scope()
+            m.rpc_codes()
         );
     }
     Ok(if ok { 0 } else { 1 })

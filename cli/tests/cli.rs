@@ -29,7 +29,9 @@ fn manifest_reads_well_and_has_json() {
         "{text}"
     );
     assert!(
-        text.contains("rpcScope    Contact.User.Read,qyapi_get_member,qyapi_hrm_read_user"),
+        text.contains(
+            "application (type 1): rpcScope \"qyapi_get_member,qyapi_hrm_read_user\", fieldScope \"\""
+        ),
         "{text}"
     );
     assert!(
@@ -39,9 +41,10 @@ fn manifest_reads_well_and_has_json() {
     let o = run(&["manifest", "--crate", dir.to_str().unwrap(), "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
-        v["rpcScope"],
-        "Contact.User.Read,qyapi_get_member,qyapi_hrm_read_user"
+        v["byAuthType"]["application"],
+        serde_json::json!({"type": 1, "rpcScope": "qyapi_get_member,qyapi_hrm_read_user", "fieldScope": ""})
     );
+    assert_eq!(v["rpcScope"], serde_json::Value::Null, "no mixed-type list");
     let o = run(&[
         "manifest",
         "--crate",

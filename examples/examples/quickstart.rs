@@ -35,8 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let corp = s.dt.corp(&s.corp_id);
     println!(
-        "the code's manifest: rpcScope {:?}, application {:?}, delegated {:?} + fieldScope {:?}",
-        scopes::RPC_SCOPE,
+        "the code's manifest: application (type 1) rpcScope {:?}, delegated (type 0) rpcScope {:?} + fieldScope {:?}",
         scopes::RPC_SCOPE_APPLICATION,
         scopes::RPC_SCOPE_DELEGATED,
         scopes::FIELD_SCOPE_DELEGATED

@@ -5,8 +5,8 @@ use dingscope::client::stream::{Connection, StreamHandle};
 use dingscope::client::{App, DingTalk, Principal};
 use dingscope::{Error, Grant, Secret, requires_scope};
 
-/// The scope manifest of this crate, collected by `build.rs`: `RPC_SCOPE` is what the
-/// front end passes to openAuth.
+/// The scope manifest of this crate, collected by `build.rs`: openAuth's parameters per
+/// authorization type (`RPC_SCOPE_APPLICATION`, `FIELD_SCOPE_DELEGATED`, ...).
 pub mod scopes {
     dingscope::include_manifest!();
 }

@@ -12,8 +12,9 @@
 //! }
 //! ```
 //!
-//! and in the crate, `dingscope::include_manifest!();` defines `RPC_SCOPE`, `FIELD_SCOPE`,
-//! both split by authorization type, `DECLARATIONS` and `CODES`.
+//! and in the crate, `dingscope::include_manifest!();` defines openAuth's parameters per
+//! authorization type (`RPC_SCOPE_APPLICATION`, `FIELD_SCOPE_DELEGATED`, ...),
+//! `CLIENT_ID`, `DECLARATIONS` and `CODES`.
 //!
 //! The `dingscope` command (crate `dingscope-cli`) prints manifests, explains codes, and
 //! checks for drift in CI on top of this crate.
@@ -30,8 +31,24 @@ pub use cfg::Cfg;
 pub use manifest::Manifest;
 pub use scan::{Declaration, Scan, ScanError};
 
-/// The files [`Build::files`] and `dingscope manifest --out-dir` write.
-pub const FILES: [&str; 3] = ["dingscope.json", "dingscope.ts", "dingscope.md"];
+/// The files [`Build::files`] and `dingscope manifest --out-dir` write: the manifest as
+/// JSON, TypeScript and Markdown, and the page's helper for the openAuth round trip
+/// ([`GRANT_JS`]) with its types.
+pub const FILES: [&str; 5] = [
+    "dingscope.json",
+    "dingscope.ts",
+    "dingscope.md",
+    "dingscope-grant.js",
+    "dingscope-grant.d.ts",
+];
+
+/// `dingscope-grant.js`, an ES module for the page: `requestGrant(denial, options)` calls
+/// openAuth with exactly a denial's parameters, reports the answer to the server, and says
+/// whether to retry; `fetchWithGrant` wraps a `fetch` in the whole round trip.
+pub const GRANT_JS: &str = include_str!("../js/dingscope-grant.js");
+
+/// `dingscope-grant.d.ts`, the types of [`GRANT_JS`].
+pub const GRANT_DTS: &str = include_str!("../js/dingscope-grant.d.ts");
 
 /// The file `include_manifest!` includes, in `OUT_DIR`.
 pub const RUST_FILE: &str = "dingscope_manifest.rs";
@@ -61,11 +78,13 @@ pub fn applied_path(dir: &Path) -> PathBuf {
 }
 
 /// The contents of each of [`FILES`].
-pub fn render_files(m: &Manifest) -> [(&'static str, String); 3] {
+pub fn render_files(m: &Manifest) -> [(&'static str, String); 5] {
     [
         (FILES[0], m.to_json()),
         (FILES[1], m.to_typescript()),
         (FILES[2], m.to_markdown()),
+        (FILES[3], GRANT_JS.to_owned()),
+        (FILES[4], GRANT_DTS.to_owned()),
     ]
 }
 
@@ -85,6 +104,7 @@ pub fn write_if_changed(path: &Path, content: &str) -> std::io::Result<bool> {
 #[derive(Debug, Default)]
 pub struct Build {
     files: Option<PathBuf>,
+    client_id: Option<String>,
 }
 
 impl Build {
@@ -97,6 +117,14 @@ impl Build {
     /// content changes.
     pub fn files(mut self, dir: impl Into<PathBuf>) -> Build {
         self.files = Some(dir.into());
+        self
+    }
+
+    /// Sets openAuth's `clientId` (the AppKey or SuiteKey) in the generated files, over
+    /// `[app] client_id` in `dingscope.toml`. It is not a secret: every page that calls
+    /// openAuth holds it.
+    pub fn client_id(mut self, id: impl Into<String>) -> Build {
+        self.client_id = Some(id.into());
         self
     }
 
@@ -121,7 +149,12 @@ impl Build {
         let out = PathBuf::from(var("OUT_DIR")?);
         let krate = var("CARGO_CRATE_NAME")
             .or_else(|_| var("CARGO_PKG_NAME").map(|n| n.replace('-', "_")))?;
-        let m = load(&dir, &krate, &Cfg::from_env())?;
+        let mut m = load(&dir, &krate, &Cfg::from_env())?;
+        if let Some(id) = self.client_id {
+            dingscope_syntax::applied::check_client_id(&id)
+                .map_err(|e| ScanError(format!("the client id {e}")))?;
+            m.client_id = Some(id);
+        }
         for f in &m.scan.files {
             println!("cargo:rerun-if-changed={}", f.display());
         }

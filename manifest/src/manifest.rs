@@ -11,7 +11,7 @@ use dingscope_catalog::{AuthType, Kind};
 use dingscope_syntax::applied::Applied;
 
 /// The version of the JSON schema (`docs/manifest-schema.md`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How one any-of requirement was resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct Manifest {
     pub resolutions: Vec<Resolution>,
     /// The applied-for list, if the crate has one.
     pub applied: Option<Applied>,
+    /// openAuth's `clientId` (the AppKey or SuiteKey): `[app] client_id` in
+    /// `dingscope.toml`, or [`Build::client_id`](crate::Build::client_id).
+    pub client_id: Option<String>,
 }
 
 fn auth_of(decl: Option<AuthType>, code: &str, applied: Option<&Applied>) -> AuthType {
@@ -166,6 +169,7 @@ impl Manifest {
             scan,
             codes: uses.into_values().collect(),
             resolutions,
+            client_id: applied.as_ref().and_then(|a| a.client_id.clone()),
             applied,
         }
     }
@@ -180,22 +184,24 @@ impl Manifest {
         set.into_iter().collect::<Vec<_>>().join(",")
     }
 
-    /// openAuth's `rpcScope`: every rpc code, sorted, comma-joined, no spaces.
-    pub fn rpc_scope(&self) -> String {
+    /// Every rpc code asked for, of both authorization types, sorted and comma-joined: a
+    /// summary, not an `rpcScope` (openAuth refuses codes of the other type).
+    pub fn rpc_codes(&self) -> String {
         self.scope(Kind::Rpc, None)
     }
 
-    /// openAuth's `fieldScope`.
-    pub fn field_scope(&self) -> String {
+    /// Every field code asked for, of both authorization types.
+    pub fn field_codes(&self) -> String {
         self.scope(Kind::Field, None)
     }
 
-    /// `rpcScope` for one authorization type.
+    /// openAuth's `rpcScope` for one authorization type: its rpc codes, sorted,
+    /// comma-joined, no spaces.
     pub fn rpc_scope_for(&self, auth: AuthType) -> String {
         self.scope(Kind::Rpc, Some(auth))
     }
 
-    /// `fieldScope` for one authorization type.
+    /// openAuth's `fieldScope` for one authorization type.
     pub fn field_scope_for(&self, auth: AuthType) -> String {
         self.scope(Kind::Field, Some(auth))
     }
@@ -285,8 +291,7 @@ impl Manifest {
         let v = json!({
             "schemaVersion": SCHEMA_VERSION,
             "crate": self.krate,
-            "rpcScope": self.rpc_scope(),
-            "fieldScope": self.field_scope(),
+            "clientId": self.client_id,
             "byAuthType": {
                 "application": {"type": 1, "rpcScope": self.rpc_scope_for(AuthType::Application), "fieldScope": self.field_scope_for(AuthType::Application)},
                 "delegated": {"type": 0, "rpcScope": self.rpc_scope_for(AuthType::Delegated), "fieldScope": self.field_scope_for(AuthType::Delegated)},
@@ -309,7 +314,8 @@ impl Manifest {
         s
     }
 
-    /// An ES module (valid TypeScript) exporting the strings for `openAuth`.
+    /// A TypeScript module exporting openAuth's parameters, one object per authorization
+    /// type, with literal `type` values and the app's `clientId` when it is known.
     pub fn to_typescript(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(
@@ -319,19 +325,34 @@ impl Manifest {
         );
         let _ = writeln!(
             s,
-            "// openAuth({{ clientId, corpId, rpcScope, fieldScope, type }})"
+            "// openAuth's parameters, one object per authorization type: an rpcScope never mixes\n\
+             // the two, which openAuth refuses. Add the corp, and pass one to openAuth:\n\
+             //   openAuth({{ ...application, corpId }})  // an admin grants the corp (type 1)\n\
+             //   openAuth({{ ...delegated, corpId }})    // the signed-in user grants (type 0)"
         );
-        let _ = writeln!(s, "export const rpcScope = {:?};", self.rpc_scope());
-        let _ = writeln!(s, "export const fieldScope = {:?};", self.field_scope());
-        for (name, a, ty) in [
-            ("application", AuthType::Application, 1),
-            ("delegated", AuthType::Delegated, 0),
+        let client = match &self.client_id {
+            Some(id) => {
+                let _ = writeln!(s, "export const clientId = {id:?};");
+                "clientId, "
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "// No clientId: set `[app] client_id` in dingscope.toml to have it here."
+                );
+                ""
+            }
+        };
+        for (name, a) in [
+            ("application", AuthType::Application),
+            ("delegated", AuthType::Delegated),
         ] {
             let _ = writeln!(
                 s,
-                "export const {name} = {{ rpcScope: {:?}, fieldScope: {:?}, type: {ty} }};",
+                "export const {name} = {{ {client}rpcScope: {:?}, fieldScope: {:?}, type: {} }} as const;",
                 self.rpc_scope_for(a),
-                self.field_scope_for(a)
+                self.field_scope_for(a),
+                a.open_auth_type()
             );
         }
         s
@@ -343,8 +364,19 @@ impl Manifest {
             "# DingTalk permissions of `{}`\n\nGenerated by dingscope from the `#[requires_scope]` declarations. Do not edit.\n\n",
             self.krate
         );
-        let _ = writeln!(s, "- rpcScope: `{}`", self.rpc_scope());
-        let _ = writeln!(s, "- fieldScope: `{}`\n", self.field_scope());
+        if let Some(id) = &self.client_id {
+            let _ = writeln!(s, "- clientId: `{id}`");
+        }
+        for a in [AuthType::Application, AuthType::Delegated] {
+            let _ = writeln!(
+                s,
+                "- {a} (type {}): rpcScope `{}`, fieldScope `{}`",
+                a.open_auth_type(),
+                self.rpc_scope_for(a),
+                self.field_scope_for(a)
+            );
+        }
+        s.push('\n');
         s.push_str("| code | name | kind | authorization | functions |\n|---|---|---|---|---|\n");
         for c in &self.codes {
             let name =
@@ -396,16 +428,6 @@ impl Manifest {
         );
         let consts = [
             (
-                "RPC_SCOPE",
-                "openAuth's `rpcScope`: every rpc code, sorted, comma-joined.",
-                self.rpc_scope(),
-            ),
-            (
-                "FIELD_SCOPE",
-                "openAuth's `fieldScope`: every field code.",
-                self.field_scope(),
-            ),
-            (
                 "RPC_SCOPE_APPLICATION",
                 "`rpcScope` for application authorization (`type: 1`).",
                 self.rpc_scope_for(AuthType::Application),
@@ -432,6 +454,33 @@ impl Manifest {
                 "#[doc = {doc:?}]\n#[allow(dead_code)]\npub const {name}: &str = {value:?};"
             );
         }
+        // The mixed lists openAuth refuses, kept for code that named them.
+        for (name, value, instead) in [
+            (
+                "RPC_SCOPE",
+                self.rpc_codes(),
+                "RPC_SCOPE_APPLICATION or RPC_SCOPE_DELEGATED",
+            ),
+            (
+                "FIELD_SCOPE",
+                self.field_codes(),
+                "FIELD_SCOPE_APPLICATION or FIELD_SCOPE_DELEGATED",
+            ),
+        ] {
+            let _ = writeln!(
+                s,
+                "/// Every {} code of both authorization types: not an openAuth parameter.\n#[allow(dead_code)]\n#[deprecated(note = \"mixes application and delegated codes, which openAuth refuses: use {instead}\")]\npub const {name}: &str = {value:?};",
+                if name == "RPC_SCOPE" { "rpc" } else { "field" }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "/// openAuth's `clientId`: `[app] client_id` in dingscope.toml (`None` without it).\n#[allow(dead_code)]\npub const CLIENT_ID: ::core::option::Option<&str> = {};",
+            match &self.client_id {
+                Some(id) => format!("::core::option::Option::Some({id:?})"),
+                None => "::core::option::Option::None".into(),
+            }
+        );
         let _ = writeln!(
             s,
             "/// Whether `rpcScope: \".default\"` asks for exactly the application codes above (`None`: no applied-for list).\n#[allow(dead_code)]\npub const DEFAULT_IS_EXACT: ::core::option::Option<bool> = ::core::option::Option::{};",

@@ -106,10 +106,10 @@ fn least_privilege_resolution() {
         .unwrap();
     assert_eq!(deep.chosen, "qyapi_get_member");
     assert_eq!(
-        m.rpc_scope(),
+        m.rpc_codes(),
         "Contact.User.Read,qyapi_get_member,qyapi_hrm_read_user"
     );
-    assert_eq!(m.field_scope(), "Contact.User.mobile");
+    assert_eq!(m.field_codes(), "Contact.User.mobile");
     assert_eq!(
         m.rpc_scope_for(dingscope_catalog::AuthType::Delegated),
         "Contact.User.Read"
@@ -142,8 +142,11 @@ fn golden_files() {
 #[test]
 fn json_is_valid_and_versioned() {
     let v: serde_json::Value = serde_json::from_str(&manifest(&[]).to_json()).unwrap();
-    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["schemaVersion"], 2);
     assert_eq!(v["crate"], "sample_app");
+    // Version 2 dropped the lists that mixed both authorization types.
+    assert_eq!(v["rpcScope"], serde_json::Value::Null);
+    assert_eq!(v["clientId"], serde_json::Value::Null);
     assert_eq!(v["byAuthType"]["delegated"]["type"], 0);
     assert_eq!(
         v["testOnly"][0]["function"],

@@ -41,16 +41,19 @@ pub struct CodeUse {
     pub functions: &'static [&'static str],
 }
 
-/// Includes the manifest that `dingscope_build::Build` wrote in `build.rs`: the constants
-/// `RPC_SCOPE`, `FIELD_SCOPE`, `RPC_SCOPE_APPLICATION`, `FIELD_SCOPE_APPLICATION`,
-/// `RPC_SCOPE_DELEGATED`, `FIELD_SCOPE_DELEGATED`, `DEFAULT_IS_EXACT`, `APPLIED_APPLICATION` (what
+/// Includes the manifest that `dingscope_build::Build` wrote in `build.rs`: openAuth's
+/// parameters per authorization type, `RPC_SCOPE_APPLICATION`, `FIELD_SCOPE_APPLICATION`
+/// (`type: 1`), `RPC_SCOPE_DELEGATED`, `FIELD_SCOPE_DELEGATED` (`type: 0`); `CLIENT_ID`
+/// (`[app] client_id` in `dingscope.toml`); `DEFAULT_IS_EXACT`, `APPLIED_APPLICATION` (what
 /// `rpcScope: ".default"` grants, from `dingscope.toml`), `DECLARATIONS` and `CODES`.
+/// `RPC_SCOPE` and `FIELD_SCOPE`, both types mixed, are deprecated: openAuth refuses a
+/// list that mixes them.
 ///
 /// ```ignore
 /// pub mod scopes {
 ///     dingscope::include_manifest!();
 /// }
-/// // openAuth({ rpcScope: scopes::RPC_SCOPE, ... })
+/// // openAuth({ clientId, corpId, rpcScope: scopes::RPC_SCOPE_APPLICATION, type: 1 })
 /// ```
 #[macro_export]
 macro_rules! include_manifest {

@@ -7,6 +7,9 @@
 //! application = ["qyapi_hrm_read_user"]   # organisational codes (openAuth type 1)
 //! delegated = ["Contact.User.Read"]       # personal codes (type 0)
 //! field = ["Contact.User.mobile"]         # field codes (fieldScope)
+//!
+//! [app]
+//! client_id = "suiteabcdefgh1234"         # the AppKey or SuiteKey openAuth's clientId names
 //! ```
 //!
 //! Read once per compiler process and re-read when the file changes (rust-analyzer keeps
@@ -32,6 +35,14 @@ pub const FILE_NAME: &str = "dingscope.toml";
 struct File {
     #[serde(default)]
     applied: Applied,
+    #[serde(default)]
+    app: AppTable,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppTable {
+    client_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -47,6 +58,10 @@ pub struct Applied {
     /// Field codes (`fieldScope`).
     #[serde(default)]
     pub field: Vec<String>,
+    /// The app's client id (AppKey, or SuiteKey for an ISV app), from the `[app]` table:
+    /// openAuth's `clientId`. Not a secret: every page that calls openAuth holds it.
+    #[serde(skip)]
+    pub client_id: Option<String>,
 }
 
 impl Applied {
@@ -164,8 +179,14 @@ fn read_capped(path: &Path) -> Result<String, String> {
 /// Parses and checks an applied-for list's text.
 pub fn parse(text: &str) -> Result<Applied, String> {
     let file: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
-    let a = file.applied;
+    let mut a = file.applied;
     let mut problems = Vec::new();
+    if let Some(id) = file.app.client_id {
+        match check_client_id(&id) {
+            Ok(()) => a.client_id = Some(id),
+            Err(e) => problems.push(format!("`app.client_id` {e}")),
+        }
+    }
     for (list, codes) in [
         ("application", &a.application),
         ("delegated", &a.delegated),
@@ -195,6 +216,23 @@ pub fn parse(text: &str) -> Result<Applied, String> {
     }
 }
 
+/// Checks a client id (AppKey or SuiteKey): 1 to 64 ASCII letters, digits, `-` or `_`,
+/// so that it goes into generated code and openAuth's query string as it is.
+pub fn check_client_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(format!("must be 1 to 64 characters long, not {}", id.len()));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "may hold only ASCII letters, digits, `-` and `_`, not {c:?}"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +248,23 @@ mod tests {
         assert!(a.field_contains("Contact.User.mobile"));
         assert!(!a.contains("snsapi_base"));
         assert!(parse("").unwrap().application.is_empty());
+        assert_eq!(a.client_id, None);
+        let a = parse("[app]\nclient_id = \"suite-key_1\"\n").unwrap();
+        assert_eq!(a.client_id.as_deref(), Some("suite-key_1"));
+    }
+
+    #[test]
+    fn a_bad_client_id_is_refused() {
+        for bad in ["", "a b", "x\\\"y", "键", &"k".repeat(65)] {
+            let text = format!("[app]\nclient_id = {bad:?}\n");
+            let e = parse(&text).unwrap_err();
+            assert!(e.contains("app.client_id"), "{bad:?}: {e}");
+        }
+        assert!(
+            parse("[app]\nclientId = \"x\"\n")
+                .unwrap_err()
+                .contains("clientId")
+        );
     }
 
     /// A device, a directory or a huge file is refused without reading it: the macro, the
