@@ -122,8 +122,10 @@ fn least_privilege_resolution() {
 fn golden_files() {
     let m = manifest(&[]);
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    // The helper files are the crate's own sources, written as they are.
     let mut outputs: Vec<(String, String)> = render_files(&m)
         .into_iter()
+        .filter(|(n, _)| !n.starts_with("dingscope-grant"))
         .map(|(n, c)| (n.to_owned(), c))
         .collect();
     outputs.push(("dingscope_manifest.rs".to_owned(), m.to_rust()));
