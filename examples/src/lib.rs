@@ -11,6 +11,8 @@ pub mod scopes {
     dingscope::include_manifest!();
 }
 use dingscope_mock::MockDingTalk;
+
+pub mod web;
 use serde::Deserialize;
 
 /// One page of `GET /v1.0/hrm/employees/dismissions` (获取离职员工列表).

@@ -27,6 +27,8 @@ export type OpenAuthStatus = "ok" | "cancel" | "toAdmin" | "failed";
 export interface OpenAuthAnswer {
   status: OpenAuthStatus;
   request: OpenAuthRequest;
+  /** For type 0 answering `ok`: the one-time code in openAuth's `result`. */
+  authCode?: string;
 }
 
 /** The options openAuth is called with (a subset of what `dingtalk-design-libs` takes). */

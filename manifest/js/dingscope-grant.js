@@ -81,8 +81,13 @@ export async function requestGrant(denial, options) {
     status = "failed";
     error = e;
   }
+  const report = { status, request };
+  const code = result && typeof result === "object" ? result.authCode : undefined;
+  if (status === "ok" && request.type === 0 && typeof code === "string") {
+    report.authCode = code;
+  }
   try {
-    await send(options.report, { status, request }, options);
+    await send(options.report, report, options);
   } catch (e) {
     return { status, retry: false, result, error: e };
   }

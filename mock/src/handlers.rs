@@ -317,54 +317,107 @@ fn route(
     }
 }
 
-/// Stands in for the admin's or user's click: takes openAuth's parameters plus
-/// `corpId` (and `userId` for type 0) and answers `{status, result}` as openAuth does.
+/// Stands in for openAuth and the admin's or user's click: takes openAuth's options
+/// (`clientId`, `corpId`, `rpcScope`, `fieldScope`, `type` as a number or a string), the
+/// signed-in `userId` for type 0, and the `decision` (`ok`, the default; `cancel`;
+/// `toAdmin`, type 1 only), checks the options as the component does, and answers
+/// `{status, result}` as it resolves.
 fn mock_open_auth(state: &mut State, body: &Value) -> Answer {
-    let s = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
+    state.open_auth_log.push(body.clone());
+    let failed = |code: u32, message: String| {
+        Answer::json(
+            200,
+            json!({"status": "failed", "result": {"errorCode": code, "errorMsg": message}}),
+        )
     };
-    let corp = s("corpId");
-    let codes: Vec<String> = [s("rpcScope"), s("fieldScope")]
+    let s = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("");
+    let client = s("clientId");
+    let corp = s("corpId").to_owned();
+    let kind = match body.get("type") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(t)) => t.parse().ok(),
+        _ => None,
+    };
+    let known = state.apps.contains_key(client) || state.suites.contains_key(client);
+    if client.is_empty() {
+        return failed(400001, "clientId is required".into());
+    }
+    if !known {
+        return failed(500101, format!("no app has the clientId {client}"));
+    }
+    let Some(kind @ (0 | 1)) = kind else {
+        return failed(400002, "type must be 0 or 1".into());
+    };
+    if corp.is_empty() && kind == 1 {
+        return failed(400003, "corpId is required for type 1".into());
+    }
+    let list = |name: &str| -> Vec<String> {
+        s(name)
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (rpc, field) = (list("rpcScope"), list("fieldScope"));
+    if rpc.is_empty() && field.is_empty() {
+        return failed(400004, "rpcScope or fieldScope is required".into());
+    }
+    for (code, in_field) in rpc
         .iter()
-        .flat_map(|l| {
-            l.split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    if corp.is_empty() || codes.is_empty() {
-        return Answer::json(
-            200,
-            json!({"status": "failed", "result": {"errorCode": 400001, "errorMsg": "corpId and rpcScope or fieldScope are required"}}),
-        );
-    }
-    match body.get("type").and_then(Value::as_i64) {
-        Some(1) => {
-            state.corp_grants.entry(corp).or_default().extend(codes);
-            Answer::json(200, json!({"status": "ok", "result": {}}))
+        .map(|c| (c, false))
+        .chain(field.iter().map(|c| (c, true)))
+    {
+        if code == ".default" && !in_field {
+            continue;
         }
-        Some(0) => {
-            let user = s("userId");
-            state
-                .user_grants
-                .entry((corp.clone(), user.clone()))
-                .or_default()
-                .extend(codes);
-            let code = state.next_id("code");
-            state.auth_codes.insert(code.clone(), (corp, user));
-            state.issued_codes.push(code.clone());
-            Answer::json(200, json!({"status": "ok", "result": {"authCode": code}}))
+        if dingscope_catalog::check_grammar(code).is_err() {
+            return failed(500201, format!("{code} is not a permission code"));
         }
-        _ => Answer::json(
-            200,
-            json!({"status": "failed", "result": {"errorCode": 400002, "errorMsg": "type must be 0 or 1"}}),
-        ),
+        if is_field(code) != in_field {
+            return if in_field {
+                failed(500203, format!("fieldScope holds {code}, not a field code"))
+            } else {
+                failed(500202, format!("rpcScope holds {code}, a field code"))
+            };
+        }
+        if let Some(personal) = &state.personal_codes
+            && !in_field
+        {
+            match (kind, personal.contains(code)) {
+                (1, true) => {
+                    return failed(500204, format!("{code} is personal: ask with type 0"));
+                }
+                (0, false) => {
+                    return failed(500205, format!("{code} is organisational: ask with type 1"));
+                }
+                _ => {}
+            }
+        }
     }
+    match (s("decision"), kind) {
+        ("cancel", _) => return Answer::json(200, json!({"status": "cancel", "result": {}})),
+        ("toAdmin", 1) => return Answer::json(200, json!({"status": "toAdmin", "result": {}})),
+        ("ok" | "", _) => {}
+        (other, _) => {
+            return failed(400005, format!("no decision {other:?} for type {kind}"));
+        }
+    }
+    let codes = rpc.into_iter().chain(field).filter(|c| c != ".default");
+    if kind == 1 {
+        state.corp_grants.entry(corp).or_default().extend(codes);
+        return Answer::json(200, json!({"status": "ok", "result": {}}));
+    }
+    let user = s("userId").to_owned();
+    state
+        .user_grants
+        .entry((corp.clone(), user.clone()))
+        .or_default()
+        .extend(codes);
+    let code = state.next_id("code");
+    state.auth_codes.insert(code.clone(), (corp, user));
+    state.issued_codes.push(code.clone());
+    Answer::json(200, json!({"status": "ok", "result": {"authCode": code}}))
 }
 
 fn check_app(state: &State, key: &str, secret: &str) -> Option<String> {

@@ -165,6 +165,26 @@ impl MockDingTalk {
         self.authorize_corp(suite_key, corp_id);
     }
 
+    /// Lets the page at `origin` (`http://127.0.0.1:PORT`) call `POST /mock/openAuth`
+    /// across origins, as openAuth's stand-in on a page the app serves does. Only that
+    /// endpoint, and only these origins: another page still cannot grant anything.
+    pub fn allow_origin(&self, origin: &str) {
+        self.with(|s| s.allowed_origins.insert(origin.to_owned()));
+    }
+
+    /// Has `/mock/openAuth` check each rpc code's type as the component does: codes in
+    /// `personal` may be asked for only with type 0 (its error 500204 otherwise), every
+    /// other code only with type 1 (500205).
+    pub fn personal_codes<I: IntoIterator<Item = S>, S: Into<String>>(&self, personal: I) {
+        let set = personal.into_iter().map(Into::into).collect();
+        self.with(|s| s.personal_codes = Some(set));
+    }
+
+    /// Every `POST /mock/openAuth` body received, in order: what openAuth was called with.
+    pub fn open_auth_requests(&self) -> Vec<Value> {
+        self.with(|s| s.open_auth_log.clone())
+    }
+
     /// An admin grants application codes (openAuth type 1 answering `ok`).
     pub fn grant_corp<I: IntoIterator<Item = S>, S: Into<String>>(&self, corp_id: &str, codes: I) {
         self.with(|s| {
@@ -425,7 +445,33 @@ async fn serve(
         .get("x-acs-dingtalk-access-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(refusal) = refuse_browser_requests(&method, &path, req.headers()) {
+    // A page the mock was told of may call openAuth's stand-in across origins.
+    let cors = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| {
+            path == "/mock/openAuth"
+                && state
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .allowed_origins
+                    .contains(*o)
+        })
+        .map(str::to_owned);
+    if let Some(origin) = &cors {
+        if method == "OPTIONS" {
+            return Ok(Response::builder()
+                .status(204)
+                .header("access-control-allow-origin", origin.as_str())
+                .header("access-control-allow-methods", "POST")
+                .header("access-control-allow-headers", "content-type")
+                .header("access-control-max-age", "600")
+                .header("vary", "origin")
+                .body(Full::new(Bytes::new()))
+                .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))));
+        }
+    } else if let Some(refusal) = refuse_browser_requests(&method, &path, req.headers()) {
         return Ok(refusal);
     }
     let body = match http_body_util::Limited::new(req.into_body(), MAX_BODY)
@@ -452,6 +498,11 @@ async fn serve(
         .header("content-type", content_type);
     if let Some(seconds) = answer.retry_after {
         response = response.header("retry-after", seconds);
+    }
+    if let Some(origin) = &cors {
+        response = response
+            .header("access-control-allow-origin", origin.as_str())
+            .header("vary", "origin");
     }
     let response = response
         .body(Full::new(Bytes::from(answer.body)))

@@ -125,6 +125,12 @@ pub(crate) struct State {
     /// The Unix second of every API request, in order.
     pub api_seconds: Vec<u64>,
     pub dismissed: Vec<String>,
+    /// Pages that may call `/mock/openAuth` across origins (the stand-in for openAuth).
+    pub allowed_origins: BTreeSet<String>,
+    /// Codes the mock treats as personal (type 0); `None`: no type check.
+    pub personal_codes: Option<BTreeSet<String>>,
+    /// Every `/mock/openAuth` request, as received.
+    pub open_auth_log: Vec<serde_json::Value>,
 }
 
 pub(crate) struct App {

@@ -43,7 +43,7 @@ fn serves_tokens_and_grants_over_http() {
         .read_line(&mut first)
         .unwrap();
     assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
-    let body = r#"{"corpId":"dingmockcorp","rpcScope":"qyapi_hrm_read_user","type":1}"#;
+    let body = r#"{"clientId":"mock-suite-key","corpId":"dingmockcorp","rpcScope":"qyapi_hrm_read_user","type":1}"#;
     let answer = request(
         port,
         &format!(
@@ -54,7 +54,7 @@ fn serves_tokens_and_grants_over_http() {
     assert!(answer.contains(r#""status":"ok""#), "{answer}");
     // What a foreign web page can send: a simple request (text/plain), or JSON from its
     // own origin. Neither grants anything.
-    let forged = r#"{"corpId":"dingmockcorp","rpcScope":"Contact.User.Read","type":1}"#;
+    let forged = r#"{"clientId":"mock-suite-key","corpId":"dingmockcorp","rpcScope":"Contact.User.Read","type":1}"#;
     for headers in [
         "content-type: text/plain".to_owned(),
         "content-type: application/json\r\norigin: http://evil.example".to_owned(),

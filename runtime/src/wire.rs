@@ -21,8 +21,8 @@
 //! `endpoint` names it), `server` (DingTalk denied; `endpoint` too) or `wrongAuthType`.
 //! `openAuth` holds exactly the parameters to pass to `openAuth` besides `clientId` and
 //! `corpId`. The answer a page posts back is [`OpenAuthAnswer`]:
-//! `{"status": "ok", "request": {"rpcScope": ..., "fieldScope": ..., "type": 1}}`. It is
-//! the front end's word only: record it with
+//! `{"status": "ok", "request": {"rpcScope": ..., "fieldScope": ..., "type": 1}}`, with
+//! `"authCode"` from openAuth's `result` for type 0. It is the front end's word only: record it with
 //! [`Principal::record_open_auth`](crate::client::Principal::record_open_auth), whose
 //! rules say what a forged `ok` can and cannot do.
 
@@ -111,6 +111,27 @@ pub struct OpenAuthAnswer {
     pub status: OpenAuthStatus,
     /// The parameters openAuth was called with (a denial's `openAuth`).
     pub request: OpenAuthRequest,
+    /// For type 0 answering `ok`: the one-time `authCode` in openAuth's `result`, which
+    /// the server exchanges for the user's token. Read, never written back out.
+    #[serde(
+        rename = "authCode",
+        default,
+        skip_serializing,
+        deserialize_with = "auth_code"
+    )]
+    pub auth_code: Option<crate::Secret>,
+}
+
+fn auth_code<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::Secret>, D::Error> {
+    let code = Option::<String>::deserialize(d)?;
+    if let Some(c) = &code
+        && (c.is_empty() || c.len() > 256 || !c.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(serde::de::Error::custom(
+            "an authCode is 1 to 256 printable ASCII characters",
+        ));
+    }
+    Ok(code.map(crate::Secret::new))
 }
 
 impl Serialize for Denied {
@@ -156,6 +177,92 @@ impl axum::response::IntoResponse for Denied {
             body,
         )
             .into_response()
+    }
+}
+
+/// An error as the response of an axum handler (feature `axum`), so that a handler can
+/// return `Result<_, dingscope::Error>` and use `?`:
+///
+/// | error | status | body `error` |
+/// |---|---|---|
+/// | [`Error::Denied`] | 403, the denial's JSON (above) | `denied` |
+/// | [`Error::InvalidScope`], [`Error::UnknownStatus`] | 400 | `badRequest` |
+/// | [`Error::AppStopped`] | 403 | `appStopped` |
+/// | [`Error::Throttled`] | 429, `Retry-After` when known | `throttled` |
+/// | [`Error::QuotaExceeded`] | 429 | `quotaExceeded` |
+/// | [`Error::Timeout`] | 504 | `timeout` |
+/// | other DingTalk errors | 502 | `dingtalk` |
+/// | the store, the configuration | 500 | `internal` |
+///
+/// The body is `{"error": ..., "message": ...}`; outside 400 the message is generic, as
+/// the page needs no more, and the error itself goes to `tracing` at `warn`.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for crate::Error {
+    fn into_response(self) -> axum::response::Response {
+        use crate::Error;
+        use axum::http::{HeaderValue, StatusCode, header};
+        let error = match self {
+            Error::Denied(d) => return (*d).into_response(),
+            other => other,
+        };
+        let (status, kind, message) = match &error {
+            Error::Denied(_) => (StatusCode::FORBIDDEN, "denied", error.to_string()),
+            Error::InvalidScope(_) | Error::UnknownStatus(_) => {
+                (StatusCode::BAD_REQUEST, "badRequest", error.to_string())
+            }
+            Error::AppStopped(_) => (
+                StatusCode::FORBIDDEN,
+                "appStopped",
+                "the organisation has stopped or removed this app".to_owned(),
+            ),
+            Error::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                "DingTalk is throttling this app: try again later".to_owned(),
+            ),
+            Error::QuotaExceeded(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "quotaExceeded",
+                "the organisation's monthly DingTalk quota is used up".to_owned(),
+            ),
+            Error::Timeout(_) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                "DingTalk did not answer in time".to_owned(),
+            ),
+            Error::Token(_)
+            | Error::BadToken(_)
+            | Error::Unavailable(_)
+            | Error::Api(_)
+            | Error::Protocol(_)
+            | Error::Transport(_) => (
+                StatusCode::BAD_GATEWAY,
+                "dingtalk",
+                "a DingTalk call failed".to_owned(),
+            ),
+            Error::Encode(_) | Error::Store(_) | Error::Mismatch(_) | Error::Config(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server failed".to_owned(),
+            ),
+        };
+        if status != StatusCode::BAD_REQUEST {
+            tracing::warn!(error = %error, status = status.as_u16(), "a handler failed");
+        }
+        let body = serde_json::json!({"error": kind, "message": message}).to_string();
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let Error::Throttled(e) = &error
+            && let Some(at) = e.retry_at
+        {
+            let seconds = at
+                .duration_since(std::time::SystemTime::now())
+                .map_or(1, |d| d.as_secs() + 1);
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }
 

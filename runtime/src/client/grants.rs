@@ -255,6 +255,47 @@ impl Principal {
             .await
     }
 
+    /// Records an openAuth answer that a page posted back (the JSON of
+    /// [`wire::OpenAuthAnswer`](crate::wire::OpenAuthAnswer)): the rules of
+    /// [`record_open_auth`](Self::record_open_auth), with one addition for a type 0 `ok`
+    /// that carries openAuth's `authCode`. The code is first exchanged for this user's
+    /// token ([`exchange_code`](Self::exchange_code): a code of another user keeps
+    /// nothing, and fails with [`Error::Mismatch`]). DingTalk accepting a fresh code for
+    /// this very user is the proof that the user answered; if the user's token cannot read
+    /// the user's grant (`GET /v1.0/oauth2/authRules/user` needs `snsapi_base`), the
+    /// requested codes are kept as an advisory grant, as for type 1, and DingTalk's
+    /// answers confirm them. In axum, `Json<OpenAuthAnswer>` is the extractor:
+    ///
+    /// ```no_run
+    /// # async fn demo(corp: dingscope::client::Principal, answer: dingscope::wire::OpenAuthAnswer) -> Result<(), dingscope::Error> {
+    /// // async fn granted(Json(answer): Json<OpenAuthAnswer>) -> Result<StatusCode, dingscope::Error>
+    /// corp.record(&answer).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn record(&self, answer: &crate::wire::OpenAuthAnswer) -> Result<Grant, Error> {
+        let requested = &answer.request;
+        if answer.status != OpenAuthStatus::Ok
+            || requested.auth_type != AuthType::Delegated
+            || self.auth_type() != AuthType::Delegated
+        {
+            return self.record_open_auth(requested, answer.status).await;
+        }
+        let Some(code) = &answer.auth_code else {
+            return self.record_open_auth(requested, answer.status).await;
+        };
+        self.exchange_code(code.clone()).await?;
+        match self.refresh_user_grant().await {
+            Err(Error::Denied(d)) if matches!(d.reason(), crate::DenyReason::Server { .. }) => {
+                self.dt
+                    .update_grant(&self.who, |current| {
+                        self.dt.after_open_auth(current, requested, answer.status)
+                    })
+                    .await
+            }
+            other => other,
+        }
+    }
+
     /// The openAuth parameters asking for whatever of `codes` is not granted yet. A string
     /// that is not a permission code is an [`Error::InvalidScope`].
     pub async fn open_auth_for<'a>(
