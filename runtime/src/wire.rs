@@ -299,6 +299,25 @@ mod tests {
         );
     }
 
+    /// openAuth's one-time code for type 0 is read, never shown or written back out.
+    #[test]
+    fn an_auth_code_is_read_and_kept_secret() {
+        let a: OpenAuthAnswer = serde_json::from_str(
+            r#"{"status":"ok","request":{"rpcScope":"Contact.User.Read","type":0},"authCode":"code-secret-123"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            a.auth_code.as_ref().map(crate::Secret::expose),
+            Some("code-secret-123")
+        );
+        assert!(!format!("{a:?}").contains("code-secret-123"));
+        let out = serde_json::to_string(&a).unwrap();
+        assert!(
+            !out.contains("code-secret-123") && !out.contains("authCode"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn an_answer_reads_back_and_bad_ones_are_refused() {
         let a: OpenAuthAnswer = serde_json::from_str(
@@ -316,6 +335,9 @@ mod tests {
             r#"{"status":"ok","request":{"rpcScope":"a\nb","type":1}}"#,
             r#"{"status":"ok","request":{"type":1},"extra":1}"#,
             r#"{"status":"ok"}"#,
+            r#"{"status":"ok","request":{"type":0},"authCode":""}"#,
+            r#"{"status":"ok","request":{"type":0},"authCode":"a b"}"#,
+            r#"{"status":"ok","request":{"type":0},"authCode":7}"#,
         ] {
             assert!(
                 serde_json::from_str::<OpenAuthAnswer>(bad).is_err(),

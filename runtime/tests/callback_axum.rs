@@ -81,3 +81,89 @@ async fn a_denial_is_a_403_with_its_open_auth_parameters() {
     );
     assert_eq!(v["reason"], "missing");
 }
+
+/// A handler returns `Result<_, dingscope::Error>` and uses `?`: each error is a response
+/// with a status the page can act on, and no secret or DingTalk detail in its body.
+#[tokio::test]
+async fn errors_are_responses() {
+    use axum::extract::State;
+    use dingscope::client::{Principal, Retry};
+    use dingscope_mock::MockDingTalk;
+    use std::time::Duration;
+    let mock = MockDingTalk::start().await.unwrap();
+    mock.install_suite("suite", "suite-secret-1", "ticket-secret-1", "dingcorp");
+    mock.grant_corp("dingcorp", ["qyapi_hrm_read_user"]);
+    let dt = DingTalk::builder(App::isv("suite", Secret::new("suite-secret-1")))
+        .api_base(mock.base_url())
+        .oapi_base(mock.base_url())
+        .retry(Retry {
+            attempts: 1,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        })
+        .throttle_wait(Duration::ZERO)
+        .build()
+        .unwrap();
+    dt.set_suite_ticket(Secret::new("ticket-secret-1"))
+        .await
+        .unwrap();
+    dt.corp("dingcorp")
+        .set_grant(["qyapi_hrm_read_user"])
+        .await
+        .unwrap();
+    async fn list(State(corp): State<Principal>) -> Result<String, dingscope::Error> {
+        let v: Value = corp
+            .get("/v1.0/hrm/employees/dismissions")
+            .query("maxResults", 50)
+            .send()
+            .await?;
+        Ok(v.to_string())
+    }
+    let app = axum::Router::new()
+        .route("/list", axum::routing::get(list))
+        .with_state(dt.corp("dingcorp"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let get = || reqwest::get(format!("http://{addr}/list"));
+    assert_eq!(get().await.unwrap().status(), 200);
+    // DingTalk failing: 502, and nothing of DingTalk's answer.
+    mock.inject(
+        dingscope_mock::Target::Api,
+        dingscope_mock::Fault::Status(500),
+    );
+    let r = get().await.unwrap();
+    assert_eq!(r.status(), 502);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "dingtalk");
+    // Throttled: 429 with when to come back.
+    mock.throttle_for(Duration::from_secs(2), 2);
+    let r = get().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3).contains(&after), "{after}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "throttled");
+    // The corp stopped the app: 403 `appStopped`, nothing sent.
+    let sent = mock.all_api_requests();
+    dt.apply(&dingscope::client::Event::AppStopped {
+        corp_id: "dingcorp".into(),
+    })
+    .await
+    .unwrap();
+    let r = get().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let text = r.text().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["error"],
+        "appStopped"
+    );
+    assert_eq!(mock.all_api_requests(), sent);
+    for secret in ["suite-secret-1", "ticket-secret-1"] {
+        assert!(!text.contains(secret));
+    }
+}

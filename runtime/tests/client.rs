@@ -849,3 +849,64 @@ async fn call_record_answer_and_send_result() {
             .is_err()
     );
 }
+
+/// What a page posts after openAuth, read as JSON and recorded in one call: type 1 for the
+/// corp; type 0 with its `authCode`, exchanged and bound to the signed-in user first.
+#[tokio::test]
+async fn a_page_answer_is_recorded_with_its_auth_code() {
+    use dingscope::wire::OpenAuthAnswer;
+    let (mock, dt) = isv().await;
+    let answer = |json: String| serde_json::from_str::<OpenAuthAnswer>(&json).unwrap();
+    // Type 1: the corp's advisory grant.
+    let corp = dt.corp(CORP);
+    let g = corp
+        .record(&answer(
+            r#"{"status":"ok","request":{"rpcScope":"qyapi_hrm_read_user","fieldScope":"","type":1}}"#.into(),
+        ))
+        .await
+        .unwrap();
+    assert!(g.contains("qyapi_hrm_read_user"), "{g:?}");
+    // Type 0 without snsapi_base: the user's grant cannot be read back, but DingTalk
+    // accepted a fresh code for this very user, so the requested codes are kept.
+    let user = dt.user(CORP, "union-a");
+    let code = mock.grant_user(
+        CORP,
+        "union-a",
+        ["Contact.User.Read", "Contact.User.mobile"],
+    );
+    let ok = |code: &str| {
+        answer(format!(
+            r#"{{"status":"ok","request":{{"rpcScope":"Contact.User.Read","fieldScope":"Contact.User.mobile","type":0}},"authCode":"{code}"}}"#
+        ))
+    };
+    let g = user.record(&ok(&code)).await.unwrap();
+    assert!(
+        g.contains("Contact.User.Read") && g.contains("Contact.User.mobile"),
+        "{g:?}"
+    );
+    assert!(user.cached_token().is_some());
+    // Another user's code binds nothing and grants nothing.
+    let other = dt.user(CORP, "union-b");
+    let code_of_a = mock.grant_user(CORP, "union-a", ["Contact.User.Read"]);
+    let err = other.record(&ok(&code_of_a)).await.unwrap_err();
+    assert!(matches!(err, Error::Mismatch(_)), "{err:?}");
+    assert!(other.grant().await.unwrap().is_empty());
+    assert_eq!(other.cached_token(), None);
+    // With snsapi_base, DingTalk's own list decides: a code forged into the request is
+    // not kept.
+    let user_c = dt.user(CORP, "union-c");
+    let code = mock.grant_user(CORP, "union-c", ["Contact.User.Read", "snsapi_base"]);
+    let g = user_c.record(&ok(&code)).await.unwrap();
+    assert!(g.contains("Contact.User.Read"), "{g:?}");
+    assert!(!g.contains("Contact.User.mobile"), "{g:?}");
+    // No authCode: the rules of record_open_auth, and nothing unconfirmed is kept.
+    let user_d = dt.user(CORP, "union-d");
+    let err = user_d
+        .record(&answer(
+            r#"{"status":"ok","request":{"rpcScope":"Contact.User.Read","type":0}}"#.into(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("exchange"), "{err}");
+    assert!(user_d.grant().await.unwrap().is_empty());
+}
