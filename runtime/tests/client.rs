@@ -910,3 +910,55 @@ async fn a_page_answer_is_recorded_with_its_auth_code() {
     assert!(err.to_string().contains("exchange"), "{err}");
     assert!(user_d.grant().await.unwrap().is_empty());
 }
+
+/// A list in pages read as one stream of items, in both of DingTalk's forms: the new API's
+/// `nextToken`/`hasMore` (cursor in the query) and the old API's `offset`/`next_cursor`
+/// (cursor in the JSON body). One request per page, and none after the last.
+#[tokio::test]
+async fn pages_read_as_one_stream() {
+    use dingscope::client::Paging;
+    let (mock, dt) = isv().await;
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user"]);
+    let corp = dt.corp(CORP);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    let ids: Vec<String> = corp
+        .get(DISMISSIONS)
+        .query("maxResults", 50)
+        .pages(Paging::next_token("userIdList"))
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 120);
+    assert_eq!((ids[0].as_str(), ids[119].as_str()), ("user001", "user120"));
+    assert_eq!(mock.api_requests(DISMISSIONS), 3);
+    let old = "/topapi/smartwork/hrm/employee/querydimission";
+    let mut pages = corp
+        .post(old)
+        .json(&serde_json::json!({"size": 50}))
+        .pages::<String>(Paging::next_cursor("result.data_list"));
+    let mut seen = Vec::new();
+    while let Some(id) = pages.next_item().await {
+        seen.push(id.unwrap());
+    }
+    assert_eq!(seen, ids);
+    assert_eq!(mock.api_requests(old), 3);
+    // An item of the wrong type is a protocol error, and the stream ends there.
+    let mut wrong = corp
+        .get(DISMISSIONS)
+        .query("maxResults", 50)
+        .pages::<u64>(Paging::next_token("userIdList"));
+    let e = wrong.next_item().await.unwrap().unwrap_err();
+    assert!(matches!(e, Error::Protocol(_)), "{e:?}");
+    assert!(wrong.next_item().await.is_none());
+    // A denial is the stream's one item, and nothing is sent.
+    let before = mock.all_api_requests();
+    let other = dt.corp("dingcorp-other");
+    let e = other
+        .get(DISMISSIONS)
+        .pages::<String>(Paging::next_token("userIdList"))
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(e.as_denied().is_some(), "{e:?}");
+    assert_eq!(mock.all_api_requests(), before);
+}

@@ -34,6 +34,7 @@ mod events;
 mod flows;
 mod grants;
 mod keys;
+pub mod paging;
 mod path;
 mod principal;
 #[cfg(any(feature = "stream", feature = "callback"))]
@@ -61,6 +62,7 @@ pub use builder::{DingTalkBuilder, Retry};
 pub use credentials::App;
 pub use events::{CorpInfo, Event, EventError, RawEvent};
 pub use http::Method;
+pub use paging::{Pages, Paging};
 pub use principal::Principal;
 #[cfg(feature = "redis")]
 pub use redis_store::RedisStore;

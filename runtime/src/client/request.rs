@@ -56,6 +56,74 @@ impl RequestBuilder {
         self
     }
 
+    /// Every item of a list that comes in pages, as one [`Stream`](futures_core::Stream):
+    /// this request is sent once per page with the cursor of the page before
+    /// ([`Paging`](super::Paging) says where it is). See [`paging`](super::paging).
+    pub fn pages<T: DeserializeOwned>(self, paging: super::Paging) -> super::Pages<T> {
+        let endpoint = self
+            .route
+            .as_ref()
+            .map(|r| self.endpoint(r))
+            .unwrap_or_default();
+        let paging = if self.method == Method::GET {
+            paging.in_query_unless_set()
+        } else {
+            paging
+        };
+        super::Pages::new(self, paging, endpoint)
+    }
+
+    /// A copy of this request carrying `cursor` (none: the first page) as `param`, in the
+    /// query or in the JSON body.
+    pub(crate) fn with_cursor(
+        &self,
+        param: &str,
+        cursor: Option<&serde_json::Value>,
+        in_query: bool,
+    ) -> Result<RequestBuilder, Error> {
+        let body = match &self.body {
+            None => None,
+            Some(Ok(v)) => Some(v.clone()),
+            Some(Err(e)) => {
+                return Err(Error::Config(format!(
+                    "the request body could not be written as JSON: {e}"
+                )));
+            }
+        };
+        let mut copy = RequestBuilder {
+            corp: self.corp.clone(),
+            method: self.method.clone(),
+            route: self.route.clone(),
+            query: self.query.clone(),
+            body: body.map(Ok),
+            precheck: self.precheck,
+        };
+        let Some(cursor) = cursor else {
+            return Ok(copy);
+        };
+        if in_query {
+            let text = match cursor {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            copy.query.retain(|(k, _)| k != param);
+            copy.query.push((param.to_owned(), text));
+        } else {
+            let mut body = match copy.body.take() {
+                Some(Ok(serde_json::Value::Object(m))) => m,
+                None => serde_json::Map::new(),
+                Some(_) => {
+                    return Err(Error::Config(
+                        "a paged request's JSON body must be an object to carry the cursor".into(),
+                    ));
+                }
+            };
+            body.insert(param.to_owned(), cursor.clone());
+            copy.body = Some(Ok(serde_json::Value::Object(body)));
+        }
+        Ok(copy)
+    }
+
     /// Skips the pre-call check: for the call that learns the grant.
     pub(crate) fn without_precheck(mut self) -> Self {
         self.precheck = false;
