@@ -21,7 +21,8 @@ pub(crate) fn check(args: &Args, body: &TokenStream, errors: &mut Errors) {
                 if found.is_empty() || found.iter().any(|ep| covers(args, ep)) {
                     continue;
                 }
-                errors.push(Error::new(s.span(), message(&found)));
+                let msg = narrower(args, &found).unwrap_or_else(|| message(&found));
+                errors.push(Error::new(s.span(), msg));
             }
             _ => {}
         }
@@ -36,6 +37,58 @@ fn covers(args: &Args, ep: &Endpoint) -> bool {
             .iter()
             .all(|c| ep.scopes.contains(&c.value.as_str()))
     })
+}
+
+/// The message when an `any(...)` group lists some of the API's codes but also others:
+/// a grant holding only one of the others passes the function's check, and the client's
+/// pre-call check then denies the call before it is sent. `any` promises that every
+/// alternative is enough for the whole function, so the others do not cover this API.
+fn narrower(args: &Args, found: &[&Endpoint]) -> Option<String> {
+    for ep in found {
+        for g in args.groups.iter().filter(|g| g.kind == Kind::Rpc) {
+            let (accepted, others): (Vec<&str>, Vec<&str>) = g
+                .codes
+                .iter()
+                .map(|c| c.value.as_str())
+                .partition(|c| ep.scopes.contains(c));
+            if accepted.is_empty() || others.is_empty() {
+                continue;
+            }
+            let list = |codes: &[&str]| {
+                codes
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let suggested = if accepted.len() == 1 {
+                format!("{:?}", accepted[0])
+            } else {
+                format!(
+                    "any({})",
+                    accepted
+                        .iter()
+                        .map(|c| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            return Some(format!(
+                "this names DingTalk API `{} {}` ({}), which accepts {} but not {}\n\
+                 `any(...)` means each alternative is enough for the whole function: a grant of \
+                 only {} passes its check, and the call would be denied before it is sent\n\
+                 keep only what this API accepts, as in `#[requires_scope({suggested})]`, \
+                 split the function by API, or opt it out with `endpoint_check = false`",
+                ep.method.as_str(),
+                ep.path,
+                ep.title,
+                list(&accepted),
+                list(&others),
+                list(&others),
+            ));
+        }
+    }
+    None
 }
 
 fn message(found: &[&Endpoint]) -> String {

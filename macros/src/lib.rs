@@ -71,7 +71,9 @@ use proc_macro::TokenStream;
 /// - a string literal in the body that names a DingTalk API path
 ///   (`"/v1.0/hrm/employees/dismissions"`, a full URL, or a format string with `{}`
 ///   segments) must be covered by the declaration: a compile error at the literal names
-///   the missing code. `endpoint_check = false` opts one function out.
+///   the missing code. `endpoint_check = false` opts one function out. An `any(...)`
+///   group covers an API only if the API accepts every alternative, since each
+///   alternative alone passes the function's check; the error names the ones it does not.
 ///
 /// The return type must be able to carry the denial: `Result<T, E>` where
 /// `E: From<dingscope::Error>`.

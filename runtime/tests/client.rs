@@ -962,3 +962,38 @@ async fn pages_read_as_one_stream() {
     assert!(e.as_denied().is_some(), "{e:?}");
     assert_eq!(mock.all_api_requests(), before);
 }
+
+/// What the compile-time endpoint check says of `any(...)` (tests/ui/fail/endpoint-any-not-covered),
+/// the client does at run time: a grant of an alternative the API does not accept passes the
+/// function's check, and the call is denied before it is sent, asking for what the API accepts.
+#[tokio::test]
+async fn an_alternative_the_api_does_not_accept_is_denied_before_sending() {
+    #[requires_scope(
+        any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"),
+        endpoint_check = false
+    )]
+    async fn either(corp: &Principal) -> Result<Value, Error> {
+        corp.get("/v1.0/hrm/employees/dismissions")
+            .query("maxResults", 50)
+            .send()
+            .await
+    }
+    let (mock, dt) = isv().await;
+    mock.grant_corp(CORP, ["qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"]);
+    let corp = dt.corp(CORP);
+    corp.set_grant(["Pro.HrmDismission.ReadWrite"])
+        .await
+        .unwrap();
+    let e = corp.call(either(&corp)).await.unwrap_err();
+    let d = e.as_denied().expect("a denial");
+    assert!(
+        matches!(d.reason(), DenyReason::NotGranted { .. }),
+        "{:?}",
+        d.reason()
+    );
+    assert_eq!(d.open_auth().rpc_scope, "qyapi_hrm_read_user");
+    assert_eq!(mock.api_requests(DISMISSIONS), 0);
+    corp.set_grant(["qyapi_hrm_read_user"]).await.unwrap();
+    corp.call(either(&corp)).await.unwrap();
+    assert_eq!(mock.api_requests(DISMISSIONS), 1);
+}
