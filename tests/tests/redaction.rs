@@ -124,6 +124,18 @@ async fn no_secret_in_any_log_or_error() {
     let user = dt.user("corp", "u1");
     user.exchange_code(Secret::new(code.clone())).await.unwrap();
     user.refresh_user_grant().await.unwrap();
+    // A page's openAuth answer carries its authCode: recorded, and refused for another user.
+    let page_code = mock.grant_user("corp", "u2", ["Contact.User.Read", "snsapi_base"]);
+    let answer: dingscope::wire::OpenAuthAnswer = serde_json::from_str(&format!(
+        r#"{{"status":"ok","request":{{"rpcScope":"Contact.User.Read","type":0}},"authCode":"{page_code}"}}"#
+    ))
+    .unwrap();
+    let recorded = dt.user("corp", "u2").record(&answer).await;
+    let refused = dt.user("corp", "u3").record(&answer).await;
+    let _ = write!(printed, "{answer:?} {recorded:?} {refused:?}");
+    if let Err(e) = &refused {
+        let _ = write!(printed, "{e}");
+    }
     mock.expire_all_tokens();
     let _: serde_json::Value = user.get("/v1.0/contact/users/me").send().await.unwrap();
     // Old API: the token travels in the query string.
