@@ -185,12 +185,12 @@ impl axum::response::IntoResponse for Denied {
 ///
 /// | error | status | body `error` |
 /// |---|---|---|
-/// | [`Error::Denied`] | 403, the denial's JSON (above) | `denied` |
-/// | [`Error::InvalidScope`], [`Error::UnknownStatus`] | 400 | `badRequest` |
-/// | [`Error::AppStopped`] | 403 | `appStopped` |
-/// | [`Error::Throttled`] | 429, `Retry-After` when known | `throttled` |
-/// | [`Error::QuotaExceeded`] | 429 | `quotaExceeded` |
-/// | [`Error::Timeout`] | 504 | `timeout` |
+/// | [`Error::Denied`](crate::Error::Denied) | 403, the denial's JSON (above) | `denied` |
+/// | [`Error::InvalidScope`](crate::Error::InvalidScope), [`Error::UnknownStatus`](crate::Error::UnknownStatus) | 400 | `badRequest` |
+/// | [`Error::AppStopped`](crate::Error::AppStopped) | 403 | `appStopped` |
+/// | [`Error::Throttled`](crate::Error::Throttled) | 429, `Retry-After` when known | `throttled` |
+/// | [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) | 429 | `quotaExceeded` |
+/// | [`Error::Timeout`](crate::Error::Timeout) | 504 | `timeout` |
 /// | other DingTalk errors | 502 | `dingtalk` |
 /// | the store, the configuration | 500 | `internal` |
 ///
