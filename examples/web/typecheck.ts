@@ -13,6 +13,8 @@ import {
   type OpenAuth,
   type OpenAuthAnswer,
 } from "../frontend/dingscope-grant.js";
+import { openAuth as standIn } from "./page/open-auth.js";
+import { openAuth as inDingTalk } from "./page/open-auth.dingtalk.js";
 
 // Each generated object is openAuth's options as it is, with the corp added.
 export const askCorp = (corpId: string): Promise<unknown> => openAuth({ ...application, corpId });
@@ -63,6 +65,11 @@ export async function wrapped(): Promise<number> {
   if (grant && !grant.retry) console.log(grant.status);
   return response.status;
 }
+
+// The example page's stand-in has openAuth's signature, and the module it is swapped for
+// inside DingTalk is the real one.
+export const standInIsOpenAuth: typeof openAuth = standIn;
+export const inDingTalkIsOpenAuth: typeof openAuth = inDingTalk;
 
 // @ts-expect-error requestGrant needs openAuth, the ids and where to report
 export const missing = (d: Denial) => requestGrant(d, { clientId });

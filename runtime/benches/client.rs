@@ -1,5 +1,6 @@
-//! The token cache's hit path, and a full API call through the client against a bare
-//! reqwest call of the same endpoint with the same token, both on the embedded mock.
+//! The token cache's hit path, a full API call through the client against a bare
+//! reqwest call of the same endpoint with the same token, and every page of a list through
+//! `Paging` against a hand-written loop, all on the embedded mock.
 //!
 //! `cargo bench -p dingscope --bench client`; figures in BENCHMARKS.md.
 
@@ -9,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dingscope::Secret;
-use dingscope::client::{App, DingTalk};
+use dingscope::client::{App, DingTalk, Paging};
 use dingscope_mock::MockDingTalk;
 
 const PATH: &str = "/v1.0/hrm/employees/dismissions";
@@ -90,6 +91,48 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     g.bench_function("bare_reqwest_with_timeout", |b| b.iter(|| bare(&timed)));
+    g.finish();
+
+    // Every page of the 120 leavers (three pages of 50): the paging stream against the
+    // loop an app writes by hand.
+    let mut g = c.benchmark_group("all_pages");
+    g.bench_function("pages_collect_all", |b| {
+        b.iter(|| {
+            let ids: Vec<String> = rt
+                .block_on(
+                    corp.get(PATH)
+                        .query("maxResults", 50)
+                        .pages(Paging::next_token("userIdList"))
+                        .collect_all(),
+                )
+                .unwrap();
+            assert_eq!(ids.len(), 120);
+        })
+    });
+    g.bench_function("hand_written_loop", |b| {
+        b.iter(|| {
+            let ids = rt.block_on(async {
+                let (mut ids, mut next) = (Vec::<String>::new(), 0u64);
+                loop {
+                    let page: serde_json::Value = corp
+                        .get(PATH)
+                        .query("maxResults", 50)
+                        .query("nextToken", next)
+                        .send()
+                        .await
+                        .unwrap();
+                    ids.extend(
+                        serde_json::from_value::<Vec<String>>(page["userIdList"].clone()).unwrap(),
+                    );
+                    if page["hasMore"] != true {
+                        return ids;
+                    }
+                    next = page["nextToken"].as_u64().unwrap();
+                }
+            });
+            assert_eq!(ids.len(), 120);
+        })
+    });
     g.finish();
 }
 

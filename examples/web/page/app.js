@@ -1,6 +1,7 @@
 // The page's logic. It runs unchanged inside DingTalk: there `/open-auth.js` is
-// `export { openAuth } from "dingtalk-design-libs/biz/openAuth";` (bundled), here it is
-// the stand-in that the example serves on the mock.
+// `open-auth.dingtalk.js`, the real component bundled with the page; here it is the
+// stand-in (`open-auth.js`) that the example serves on the mock. `tsc --strict` checks
+// that both have the real openAuth's type (`examples/web/typecheck.ts`).
 import { openAuth } from "/open-auth.js";
 import { fetchWithGrant } from "/dingscope-grant.js";
 

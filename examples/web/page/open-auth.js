@@ -3,6 +3,15 @@
 // a dialog stands in for the admin's or user's choice, and the mock's `/mock/openAuth` for
 // DingTalk. Inside DingTalk the page imports the real one instead.
 
+/**
+ * @typedef {{clientId: string, corpId?: string, rpcScope?: string, fieldScope?: string, type: string|number, from?: string}} OpenAuthOpt
+ */
+
+/**
+ * The admin's or user's choice in a dialog: `ok`, `cancel`, `toAdmin`, or `close`.
+ * @param {OpenAuthOpt} opt
+ * @returns {Promise<string>}
+ */
 function choose(opt) {
   return new Promise((resolve) => {
     const d = document.createElement("dialog");
@@ -19,8 +28,8 @@ function choose(opt) {
         ? `<button class="plain" data-choice="toAdmin">Ask an admin</button>`
         : "") +
       `</p>`;
-    d.querySelector("code").textContent = codes;
-    d.querySelector(".type").textContent = String(opt.type);
+    /** @type {HTMLElement} */ (d.querySelector("code")).textContent = codes;
+    /** @type {HTMLElement} */ (d.querySelector(".type")).textContent = String(opt.type);
     d.addEventListener("click", (e) => {
       const choice = e.target instanceof HTMLElement ? e.target.dataset.choice : undefined;
       if (!choice) return;
@@ -37,7 +46,10 @@ function choose(opt) {
   });
 }
 
-/** @param {{clientId: string, corpId?: string, rpcScope?: string, fieldScope?: string, type: string|number, from?: string}} opt */
+/**
+ * @param {OpenAuthOpt} opt
+ * @returns {Promise<unknown>}
+ */
 export function openAuth(opt) {
   if (!opt || typeof opt !== "object") {
     throw new Error("openAuth error: option is missing or not object");
