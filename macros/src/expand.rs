@@ -260,7 +260,7 @@ mod tests {
     #[test]
     fn docs_name_each_code_with_its_official_name() {
         let out = expand_str(
-            r#"any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"), field("Contact.User.mobile"), auth = application"#,
+            r#"any("qyapi_hrm_read_user", "Pro.HrmDismission.ReadWrite"), field("Contact.User.mobile"), auth = delegated"#,
             "/// Lists them.\nasync fn f() -> Result<(), dingscope::Error> { Ok(()) }",
         );
         assert!(out.contains(r#"# [doc = " Lists them."]"#), "{out}");
@@ -270,7 +270,7 @@ mod tests {
             out.contains("field `Contact.User.mobile` (个人手机号信息"),
             "{out}"
         );
-        assert!(out.contains("openAuth `type: 1`"), "{out}");
+        assert!(out.contains("openAuth `type: 0`"), "{out}");
         // The user's docs come first, ours after.
         assert!(out.find("Lists them").unwrap() < out.find("Required DingTalk").unwrap());
     }

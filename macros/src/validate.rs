@@ -26,6 +26,26 @@ pub(crate) fn codes(args: &Args, file: Option<&AppliedFile>, errors: &mut Errors
             format!("invalid applied-for list {shown}: {e}"),
         ));
     }
+    // openAuth grants field permissions to users only: an organisation's authorization
+    // (type 1) has no fieldScope.
+    if args.auth == Some(dingscope_catalog::AuthType::Application) {
+        for code in args
+            .groups
+            .iter()
+            .filter(|g| g.kind == Kind::Field)
+            .flat_map(|g| &g.codes)
+        {
+            errors.push(Error::new(
+                code.lit.span(),
+                format!(
+                    "`{}` is a field permission, which only a user grants (openAuth type 0); \
+                     an organisation's authorization (`auth = application`, type 1) has no fieldScope\n\
+                     make the function `auth = delegated`, or move the field to a delegated function",
+                    code.value
+                ),
+            ));
+        }
+    }
     let mut seen = HashSet::new();
     for group in &args.groups {
         for code in &group.codes {

@@ -57,9 +57,13 @@ pub struct Manifest {
     pub client_id: Option<String>,
 }
 
-fn auth_of(decl: Option<AuthType>, code: &str, applied: Option<&Applied>) -> AuthType {
+/// A code's authorization type: the function's `auth = ...`; without one, delegated for a
+/// field code (only users grant fields: an organisation's openAuth has no fieldScope) or a
+/// code `dingscope.toml` lists as delegated, else application.
+fn auth_of(decl: Option<AuthType>, code: &str, kind: Kind, applied: Option<&Applied>) -> AuthType {
     match decl {
         Some(a) => a,
+        None if kind == Kind::Field => AuthType::Delegated,
         None if applied.is_some_and(|a| a.delegated.iter().any(|c| c == code)) => {
             AuthType::Delegated
         }
@@ -103,7 +107,7 @@ impl Manifest {
                         &mut uses,
                         &codes[0],
                         *kind,
-                        auth_of(d.auth, &codes[0], applied.as_ref()),
+                        auth_of(d.auth, &codes[0], *kind, applied.as_ref()),
                         d,
                     );
                 } else {
@@ -160,7 +164,7 @@ impl Manifest {
                 &mut uses,
                 &r,
                 g.1,
-                auth_of(g.0.auth, &r, applied.as_ref()),
+                auth_of(g.0.auth, &r, g.1, applied.as_ref()),
                 g.0,
             );
         }

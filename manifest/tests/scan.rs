@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use dingscope_build::{Cfg, Manifest, render_files};
+use dingscope_catalog::AuthType;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample")
@@ -249,4 +250,27 @@ fn deep_nesting_is_read() {
         dingscope_build::scan::scan_crate(&dir, "deep", &Cfg::host(Vec::<String>::new())).unwrap();
     assert_eq!(scan.declarations.len(), 1);
     assert_eq!(scan.declarations[0].function.matches("::m").count(), depth);
+}
+
+/// Only users grant field permissions: a field code of a function without `auth = ...` is
+/// asked for with type 0, never in the organisation's openAuth (type 1, no fieldScope).
+#[test]
+fn field_codes_are_delegated() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("field-codes");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "#[dingscope::requires_scope(\"qyapi_hrm_read_user\", field(\"Contact.User.mobile\"))]\npub fn f() -> Result<(), dingscope::Error> { Ok(()) }\n",
+    )
+    .unwrap();
+    let m = dingscope_build::load(&dir, "field_codes", &Cfg::host(Vec::<String>::new())).unwrap();
+    assert_eq!(m.field_scope_for(AuthType::Application), "");
+    assert_eq!(
+        m.field_scope_for(AuthType::Delegated),
+        "Contact.User.mobile"
+    );
+    assert_eq!(
+        m.rpc_scope_for(AuthType::Application),
+        "qyapi_hrm_read_user"
+    );
 }

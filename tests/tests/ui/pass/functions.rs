@@ -27,7 +27,7 @@ fn impl_trait(x: impl Into<String>, y: &mut impl Iterator<Item = u8>) -> Result<
     Ok(x.into())
 }
 
-#[requires_scope("Contact.User.Read", field("Contact.User.mobile"), auth = application)]
+#[requires_scope("Contact.User.Read", field("Contact.User.mobile"))]
 fn with_inner_attrs() -> Result<(), dingscope::Error> {
     #![allow(unused_variables)]
     let unused = 1;
