@@ -150,3 +150,31 @@ async fn chromium_walks_the_round_trip() {
     assert_eq!(mock.api_requests("/v1.0/hrm/employees/dismissions"), 6);
     assert_eq!(mock.api_requests("/v1.0/contact/users/me"), 2);
 }
+
+/// The page's helper on its own, with a fake openAuth and a fake fetch
+/// (`examples/web/helper.test.mjs`): each answer reported, only `ok` retried, a refused
+/// report or bad options never retried, a 403 that is not a denial left alone.
+#[test]
+fn the_page_helper_passes_its_unit_tests() {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but node is not installed"
+        );
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "skipping the helper's tests: no node");
+        return;
+    }
+    let out = Command::new("node")
+        .current_dir(web_dir())
+        .args(["--test", "helper.test.mjs"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("# pass 6") && stdout.contains("# fail 0"),
+        "{stdout}"
+    );
+}
