@@ -40,7 +40,10 @@ export interface OpenAuthOptions {
   type: 0 | 1;
 }
 
-/** `openAuth` from `dingtalk-design-libs`, or a stand-in with its signature. */
+/**
+ * `openAuth` from `dingtalk-design-libs`, or a stand-in with its signature. Inside
+ * DingTalk it needs client 6.3.35 or newer.
+ */
 export type OpenAuth = (opt: OpenAuthOptions) => Promise<unknown>;
 
 export interface GrantOptions {
@@ -85,6 +88,18 @@ export function openAuthOptions(
   denial: Denial,
   ids: { clientId: string; corpId?: string },
 ): OpenAuthOptions;
+/** `dd.getAuthInfo`'s parameters (dingtalk-jsapi): the same codes, as arrays. */
+export interface AuthInfoParams {
+  clientId: string;
+  corpId: string;
+  type: 0 | 1;
+  rpcScope: string[];
+  fieldScope: string[];
+}
+export function authInfoParams(
+  denial: Denial,
+  ids: { clientId: string; corpId: string },
+): AuthInfoParams;
 export function statusOf(answer: unknown): OpenAuthStatus;
 export function requestGrant(denial: Denial, options: GrantOptions): Promise<GrantOutcome>;
 export function fetchWithGrant(

@@ -28,6 +28,22 @@ export function openAuthOptions(denial, { clientId, corpId }) {
   return opt;
 }
 
+/**
+ * The same parameters for `dd.getAuthInfo` (dingtalk-jsapi), which takes the code lists
+ * as arrays.
+ */
+export function authInfoParams(denial, { clientId, corpId }) {
+  const list = (s) => s.split(",").filter((c) => c !== "");
+  const o = denial.openAuth;
+  return {
+    clientId,
+    corpId,
+    type: o.type,
+    rpcScope: list(o.rpcScope),
+    fieldScope: list(o.fieldScope),
+  };
+}
+
 /** openAuth's status in what it resolved: a closed dialog (nothing) is `cancel`. */
 export function statusOf(answer) {
   if (answer === null || answer === undefined) return "cancel";

@@ -174,7 +174,7 @@ fn the_page_helper_passes_its_unit_tests() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("# pass 6") && stdout.contains("# fail 0"),
+        stdout.contains("# pass 7") && stdout.contains("# fail 0"),
         "{stdout}"
     );
 }

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  authInfoParams,
   fetchWithGrant,
   isDenial,
   openAuthOptions,
@@ -66,6 +67,17 @@ test("openAuth gets exactly the denial's parameters, empty lists left out", asyn
       authCode: "code1",
     },
   ]);
+});
+
+test("getAuthInfo gets the same codes as arrays", () => {
+  assert.deepEqual(authInfoParams(denial(0, "Contact.User.mobile"), { clientId: "k", corpId: "c" }), {
+    clientId: "k",
+    corpId: "c",
+    type: 0,
+    rpcScope: ["Contact.User.Read"],
+    fieldScope: ["Contact.User.mobile"],
+  });
+  assert.deepEqual(authInfoParams(denial(), { clientId: "k", corpId: "c" }).fieldScope, []);
 });
 
 test("every answer is reported; only ok retries", async () => {

@@ -3,7 +3,9 @@
 // `openAuth` in `dingtalk-design-libs`. Nothing here runs.
 import { openAuth } from "dingtalk-design-libs/biz/openAuth";
 import { application, clientId, delegated } from "../frontend/dingscope";
+import type { IUnionGetAuthInfoParams } from "dingtalk-jsapi/api/union/getAuthInfo";
 import {
+  authInfoParams,
   fetchWithGrant,
   isDenial,
   openAuthOptions,
@@ -70,6 +72,10 @@ export async function wrapped(): Promise<number> {
 // inside DingTalk is the real one.
 export const standInIsOpenAuth: typeof openAuth = standIn;
 export const inDingTalkIsOpenAuth: typeof openAuth = inDingTalk;
+
+// `dd.getAuthInfo` takes the lists as arrays.
+export const forGetAuthInfo = (d: Denial): IUnionGetAuthInfoParams =>
+  authInfoParams(d, { clientId, corpId: "dingcorp" });
 
 // @ts-expect-error requestGrant needs openAuth, the ids and where to report
 export const missing = (d: Denial) => requestGrant(d, { clientId });
