@@ -276,7 +276,7 @@ fn check(o: &Opts) -> Result<i32, String> {
             println!("{l}");
         }
         println!(
-            "{}: {} ({} function{}, codes {:?})",
+            "{}: {} ({} function{}; type 1 rpcScope {:?}; type 0 rpcScope {:?}, fieldScope {:?})",
             m.krate,
             if ok { "ok" } else { "drift found" },
             m.scan.declarations.len(),
@@ -285,7 +285,9 @@ fn check(o: &Opts) -> Result<i32, String> {
             } else {
                 "s"
             },
-            m.rpc_codes()
+            m.rpc_scope_for(AuthType::Application),
+            m.rpc_scope_for(AuthType::Delegated),
+            m.field_scope_for(AuthType::Delegated),
         );
     }
     Ok(if ok { 0 } else { 1 })
