@@ -138,7 +138,7 @@ async fn me(State(site): State<Site>) -> Result<Json<Value>, Error> {
 /// What openAuth answered, recorded for whoever it was asked of.
 async fn open_auth(
     State(site): State<Site>,
-    Json(answer): Json<OpenAuthAnswer>,
+    answer: OpenAuthAnswer,
 ) -> Result<impl IntoResponse, Error> {
     let who = match answer.request.auth_type {
         AuthType::Application => site.corp(),

@@ -196,6 +196,73 @@ impl axum::response::IntoResponse for Denied {
 ///
 /// The body is `{"error": ..., "message": ...}`; outside 400 the message is generic, as
 /// the page needs no more, and the error itself goes to `tracing` at `warn`.
+/// The longest openAuth answer a page may post, in bytes.
+#[cfg(feature = "axum")]
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024;
+
+/// An openAuth answer as an axum extractor (feature `axum`): the JSON body a page posts,
+/// at most [`MAX_ANSWER_BYTES`] bytes, of type `application/json`. A body that is not an
+/// answer is refused with a 400 (415 for another content type, 413 when too long) and
+/// `{"error": "badRequest", "message": ...}`, as [`Error`](crate::Error)'s responses are.
+///
+/// ```no_run
+/// # use dingscope::client::DingTalk;
+/// # use dingscope::wire::OpenAuthAnswer;
+/// async fn granted(
+///     axum::extract::State(dt): axum::extract::State<DingTalk>,
+///     answer: OpenAuthAnswer,
+/// ) -> Result<(), dingscope::Error> {
+///     dt.corp("ding-corp-of-the-session").record(&answer).await?;
+///     Ok(())
+/// }
+/// ```
+#[cfg(feature = "axum")]
+impl<S: Send + Sync> axum::extract::FromRequest<S> for OpenAuthAnswer {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::http::{StatusCode, header};
+        use axum::response::IntoResponse;
+        let refuse = |status: StatusCode, message: String| {
+            (
+                status,
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::json!({"error": "badRequest", "message": message}).to_string(),
+            )
+                .into_response()
+        };
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "an openAuth answer is application/json".into(),
+            ));
+        }
+        let body = axum::body::to_bytes(req.into_body(), MAX_ANSWER_BYTES)
+            .await
+            .map_err(|_| {
+                refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("an openAuth answer is at most {MAX_ANSWER_BYTES} bytes"),
+                )
+            })?;
+        serde_json::from_slice(&body).map_err(|e| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                format!("not an openAuth answer: {e}"),
+            )
+        })
+    }
+}
+
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for crate::Error {
     fn into_response(self) -> axum::response::Response {

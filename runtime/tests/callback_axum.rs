@@ -167,3 +167,51 @@ async fn errors_are_responses() {
         assert!(!text.contains(secret));
     }
 }
+
+/// The openAuth answer as an extractor: a page's JSON is read, anything else refused with a
+/// JSON 400 (415, 413), and the handler never runs.
+#[tokio::test]
+async fn an_open_auth_answer_is_extracted_or_refused() {
+    use dingscope::wire::{MAX_ANSWER_BYTES, OpenAuthAnswer};
+    async fn granted(answer: OpenAuthAnswer) -> String {
+        format!("{:?} {}", answer.status, answer.request.rpc_scope)
+    }
+    let app = axum::Router::new().route("/api/openauth", axum::routing::post(granted));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let post = |content_type: &'static str, body: String| {
+        http.post(format!("http://{addr}/api/openauth"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let ok = post(
+        "application/json; charset=utf-8",
+        r#"{"status":"ok","request":{"rpcScope":"qyapi_hrm_read_user","type":1}}"#.into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "Ok qyapi_hrm_read_user");
+    for (content_type, body, status) in [
+        (
+            "application/json",
+            r#"{"status":"granted","request":{"type":1}}"#.to_owned(),
+            400,
+        ),
+        ("application/json", "not json".to_owned(), 400),
+        (
+            "text/plain",
+            r#"{"status":"ok","request":{"type":1}}"#.to_owned(),
+            415,
+        ),
+        ("application/json", "x".repeat(MAX_ANSWER_BYTES + 1), 413),
+    ] {
+        let r = post(content_type, body).await.unwrap();
+        assert_eq!(r.status(), status, "{content_type}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"], "badRequest");
+    }
+}

@@ -264,11 +264,11 @@ impl Principal {
     /// this very user is the proof that the user answered; if the user's token cannot read
     /// the user's grant (`GET /v1.0/oauth2/authRules/user` needs `snsapi_base`), the
     /// requested codes are kept as an advisory grant, as for type 1, and DingTalk's
-    /// answers confirm them. In axum, `Json<OpenAuthAnswer>` is the extractor:
+    /// answers confirm them. In axum, `OpenAuthAnswer` is an extractor:
     ///
     /// ```no_run
     /// # async fn demo(corp: dingscope::client::Principal, answer: dingscope::wire::OpenAuthAnswer) -> Result<(), dingscope::Error> {
-    /// // async fn granted(Json(answer): Json<OpenAuthAnswer>) -> Result<StatusCode, dingscope::Error>
+    /// // async fn granted(answer: OpenAuthAnswer) -> Result<StatusCode, dingscope::Error>
     /// corp.record(&answer).await?;
     /// # Ok(()) }
     /// ```
