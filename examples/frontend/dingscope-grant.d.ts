@@ -102,6 +102,10 @@ export function authInfoParams(
 ): AuthInfoParams;
 export function statusOf(answer: unknown): OpenAuthStatus;
 export function requestGrant(denial: Denial, options: GrantOptions): Promise<GrantOutcome>;
+/**
+ * `fetch(input, init)`; after a denial, openAuth, the report, and `fetch(input, init)` once
+ * more if the grant was given. `init` is used twice: a one-shot body (a stream) cannot be.
+ */
 export function fetchWithGrant(
   input: RequestInfo | URL,
   init: RequestInit | undefined,
