@@ -366,6 +366,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever a page posts reads as an answer or a serde error: never a panic.
+        #[test]
+        fn any_posted_text_reads_without_panicking(text in "\\PC{0,300}") {
+            let _ = serde_json::from_str::<OpenAuthAnswer>(&text);
+            let code = format!("code-{}", text.len());
+            let wrapped = format!(
+                r#"{{"status":"ok","request":{{"rpcScope":{text:?},"type":0}},"authCode":"{code}"}}"#
+            );
+            if let Ok(a) = serde_json::from_str::<OpenAuthAnswer>(&wrapped) {
+                let shown = format!("{a:?}");
+                proptest::prop_assert!(!shown.contains(&code));
+            }
+        }
+    }
+
     /// openAuth's one-time code for type 0 is read, never shown or written back out.
     #[test]
     fn an_auth_code_is_read_and_kept_secret() {

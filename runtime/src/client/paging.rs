@@ -312,6 +312,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    proptest::proptest! {
+        /// Any answer, in any shape, reads as a page or a message: never a panic.
+        #[test]
+        fn any_answer_reads_without_panicking(
+            text in "\\PC{0,200}",
+            n in proptest::num::i64::ANY,
+            more in proptest::option::of(proptest::bool::ANY),
+        ) {
+            let shapes = [
+                json!({"userIdList": [text.clone()], "nextToken": n, "hasMore": more}),
+                json!({"userIdList": text.clone(), "nextToken": text.clone()}),
+                json!({"result": {"data_list": [n], "next_cursor": text.clone()}}),
+                json!([text.clone()]),
+                json!(text.clone()),
+            ];
+            for answer in &shapes {
+                for paging in [Paging::next_token("userIdList"), Paging::next_cursor("result.data_list")] {
+                    let _ = paging.read(answer, None);
+                    let _ = paging.read(answer, Some(&json!(n)));
+                }
+            }
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                let _ = Paging::next_token("a.b.c").read(&v, Some(&v));
+            }
+        }
+    }
+
     #[test]
     fn pages_end_and_bad_ones_are_refused() {
         let new = Paging::next_token("userIdList");
