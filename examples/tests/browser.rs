@@ -26,28 +26,41 @@ fn prerequisites() -> Result<(), String> {
             "no Chromium at {chromium} (apt-get install chromium)"
         ));
     }
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Err("no node".into());
-    }
+    node()?;
     if !web_dir().join("node_modules/playwright-core").is_dir() {
         return Err("no playwright-core (npm ci in examples/web)".into());
     }
     Ok(())
 }
 
+/// Whether `what` can run: if not, says why and skips, except under `CI`, where
+/// `.ci/run` installed everything and a missing piece is a failure.
+fn ready(what: &str, prerequisites: Result<(), String>) -> bool {
+    let Err(why) = prerequisites else {
+        return true;
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but {what} cannot run: {why}"
+    );
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipping {what}: {why}");
+    false
+}
+
+fn node() -> Result<(), String> {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(drop)
+        .ok_or_else(|| "no node".to_owned())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_walks_the_round_trip() {
-    if let Err(why) = prerequisites() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but the browser test cannot run: {why}"
-        );
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "skipping the browser test: {why}");
+    if !ready("the browser test", prerequisites()) {
         return;
     }
     let site = web::start(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -156,14 +169,7 @@ async fn chromium_walks_the_round_trip() {
 /// report or bad options never retried, a 403 that is not a denial left alone.
 #[test]
 fn the_page_helper_passes_its_unit_tests() {
-    let node = Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but node is not installed"
-        );
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), "skipping the helper's tests: no node");
+    if !ready("the helper's tests", node()) {
         return;
     }
     let out = Command::new("node")

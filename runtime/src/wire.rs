@@ -166,36 +166,42 @@ impl Serialize for Denied {
     }
 }
 
+/// A JSON response: what every response of this module is.
+#[cfg(feature = "axum")]
+fn json_response(status: axum::http::StatusCode, body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// `{"error": kind, "message": message}` with `status`.
+#[cfg(feature = "axum")]
+fn error_response(
+    status: axum::http::StatusCode,
+    kind: &str,
+    message: &str,
+) -> axum::response::Response {
+    json_response(
+        status,
+        serde_json::json!({"error": kind, "message": message}).to_string(),
+    )
+}
+
 /// A denial as a 403 with its JSON (feature `axum`): the page reads `openAuth` from it.
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for Denied {
     fn into_response(self) -> axum::response::Response {
-        let body = serde_json::to_string(&self).unwrap_or_default();
-        (
+        json_response(
             axum::http::StatusCode::FORBIDDEN,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
+            serde_json::to_string(&self).unwrap_or_default(),
         )
-            .into_response()
     }
 }
 
-/// An error as the response of an axum handler (feature `axum`), so that a handler can
-/// return `Result<_, dingscope::Error>` and use `?`:
-///
-/// | error | status | body `error` |
-/// |---|---|---|
-/// | [`Error::Denied`](crate::Error::Denied) | 403, the denial's JSON (above) | `denied` |
-/// | [`Error::InvalidScope`](crate::Error::InvalidScope), [`Error::UnknownStatus`](crate::Error::UnknownStatus) | 400 | `badRequest` |
-/// | [`Error::AppStopped`](crate::Error::AppStopped) | 403 | `appStopped` |
-/// | [`Error::Throttled`](crate::Error::Throttled) | 429, `Retry-After` when known | `throttled` |
-/// | [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) | 429 | `quotaExceeded` |
-/// | [`Error::Timeout`](crate::Error::Timeout) | 504 | `timeout` |
-/// | other DingTalk errors | 502 | `dingtalk` |
-/// | the store, the configuration | 500 | `internal` |
-///
-/// The body is `{"error": ..., "message": ...}`; outside 400 the message is generic, as
-/// the page needs no more, and the error itself goes to `tracing` at `warn`.
 /// The longest openAuth answer a page may post, in bytes.
 #[cfg(feature = "axum")]
 pub const MAX_ANSWER_BYTES: usize = 32 * 1024;
@@ -225,15 +231,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for OpenAuthAnswer {
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
         use axum::http::{StatusCode, header};
-        use axum::response::IntoResponse;
-        let refuse = |status: StatusCode, message: String| {
-            (
-                status,
-                [(header::CONTENT_TYPE, "application/json")],
-                serde_json::json!({"error": "badRequest", "message": message}).to_string(),
-            )
-                .into_response()
-        };
+        let refuse = |status, message: &str| error_response(status, "badRequest", message);
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -243,7 +241,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for OpenAuthAnswer {
         if !json {
             return Err(refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "an openAuth answer is application/json".into(),
+                "an openAuth answer is application/json",
             ));
         }
         let body = axum::body::to_bytes(req.into_body(), MAX_ANSWER_BYTES)
@@ -251,51 +249,68 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for OpenAuthAnswer {
             .map_err(|_| {
                 refuse(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("an openAuth answer is at most {MAX_ANSWER_BYTES} bytes"),
+                    &format!("an openAuth answer is at most {MAX_ANSWER_BYTES} bytes"),
                 )
             })?;
         serde_json::from_slice(&body).map_err(|e| {
             refuse(
                 StatusCode::BAD_REQUEST,
-                format!("not an openAuth answer: {e}"),
+                &format!("not an openAuth answer: {e}"),
             )
         })
     }
 }
 
+/// An error as the response of an axum handler (feature `axum`), so that a handler can
+/// return `Result<_, dingscope::Error>` and use `?`:
+///
+/// | error | status | body `error` |
+/// |---|---|---|
+/// | [`Error::Denied`](crate::Error::Denied) | 403, the denial's JSON (above) | `denied` |
+/// | [`Error::InvalidScope`](crate::Error::InvalidScope), [`Error::UnknownStatus`](crate::Error::UnknownStatus) | 400 | `badRequest` |
+/// | [`Error::AppStopped`](crate::Error::AppStopped) | 403 | `appStopped` |
+/// | [`Error::Throttled`](crate::Error::Throttled) | 429, `Retry-After` when known | `throttled` |
+/// | [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) | 429 | `quotaExceeded` |
+/// | [`Error::Timeout`](crate::Error::Timeout) | 504 | `timeout` |
+/// | other DingTalk errors | 502 | `dingtalk` |
+/// | the store, the configuration | 500 | `internal` |
+///
+/// The body is `{"error": ..., "message": ...}`; outside 400 the message is generic, as
+/// the page needs no more, and the error itself goes to `tracing` at `warn`.
 #[cfg(feature = "axum")]
 impl axum::response::IntoResponse for crate::Error {
     fn into_response(self) -> axum::response::Response {
         use crate::Error;
         use axum::http::{HeaderValue, StatusCode, header};
-        let error = match self {
-            Error::Denied(d) => return (*d).into_response(),
-            other => other,
+        let shown = self.to_string();
+        let retry_at = match &self {
+            Error::Throttled(e) => e.retry_at,
+            _ => None,
         };
-        let (status, kind, message) = match &error {
-            Error::Denied(_) => (StatusCode::FORBIDDEN, "denied", error.to_string()),
+        let (status, kind, message) = match self {
+            Error::Denied(d) => return (*d).into_response(),
             Error::InvalidScope(_) | Error::UnknownStatus(_) => {
-                (StatusCode::BAD_REQUEST, "badRequest", error.to_string())
+                (StatusCode::BAD_REQUEST, "badRequest", shown.as_str())
             }
             Error::AppStopped(_) => (
                 StatusCode::FORBIDDEN,
                 "appStopped",
-                "the organisation has stopped or removed this app".to_owned(),
+                "the organisation has stopped or removed this app",
             ),
             Error::Throttled(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "throttled",
-                "DingTalk is throttling this app: try again later".to_owned(),
+                "DingTalk is throttling this app: try again later",
             ),
             Error::QuotaExceeded(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "quotaExceeded",
-                "the organisation's monthly DingTalk quota is used up".to_owned(),
+                "the organisation's monthly DingTalk quota is used up",
             ),
             Error::Timeout(_) => (
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",
-                "DingTalk did not answer in time".to_owned(),
+                "DingTalk did not answer in time",
             ),
             Error::Token(_)
             | Error::BadToken(_)
@@ -305,23 +320,19 @@ impl axum::response::IntoResponse for crate::Error {
             | Error::Transport(_) => (
                 StatusCode::BAD_GATEWAY,
                 "dingtalk",
-                "a DingTalk call failed".to_owned(),
+                "a DingTalk call failed",
             ),
             Error::Encode(_) | Error::Store(_) | Error::Mismatch(_) | Error::Config(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
-                "the server failed".to_owned(),
+                "the server failed",
             ),
         };
         if status != StatusCode::BAD_REQUEST {
-            tracing::warn!(error = %error, status = status.as_u16(), "a handler failed");
+            tracing::warn!(error = %shown, status = status.as_u16(), "a handler failed");
         }
-        let body = serde_json::json!({"error": kind, "message": message}).to_string();
-        let mut response =
-            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-        if let Error::Throttled(e) = &error
-            && let Some(at) = e.retry_at
-        {
+        let mut response = error_response(status, kind, message);
+        if let Some(at) = retry_at {
             let seconds = at
                 .duration_since(std::time::SystemTime::now())
                 .map_or(1, |d| d.as_secs() + 1);

@@ -121,11 +121,6 @@ impl Paging {
         self
     }
 
-    pub(super) fn in_query_unless_set(mut self) -> Paging {
-        self.place.get_or_insert(Place::Query);
-        self
-    }
-
     /// At most this many pages (100,000 by default); more is a [`Error::Protocol`].
     pub fn max_pages(mut self, pages: usize) -> Paging {
         self.max_pages = pages.max(1);
@@ -185,6 +180,8 @@ type Fetch = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send>>;
 pub struct Pages<T> {
     request: RequestBuilder,
     paging: Paging,
+    /// Whether the cursor goes in the query string (else in the JSON body).
+    in_query: bool,
     endpoint: String,
     buffer: VecDeque<Value>,
     /// The cursor sent for the page being fetched, or to send for the next.
@@ -207,10 +204,17 @@ impl<T> std::fmt::Debug for Pages<T> {
 }
 
 impl<T: DeserializeOwned> Pages<T> {
-    pub(super) fn new(request: RequestBuilder, paging: Paging, endpoint: String) -> Pages<T> {
+    pub(super) fn new(
+        request: RequestBuilder,
+        paging: Paging,
+        is_get: bool,
+        endpoint: String,
+    ) -> Pages<T> {
+        let in_query = paging.place.map_or(is_get, |p| p == Place::Query);
         Pages {
             request,
             paging,
+            in_query,
             endpoint,
             buffer: VecDeque::new(),
             cursor: None,
@@ -249,11 +253,7 @@ impl<T: DeserializeOwned> Pages<T> {
         self.pages += 1;
         let request = self
             .request
-            .with_cursor(
-                &self.paging.param,
-                self.cursor.as_ref(),
-                self.paging.place == Some(Place::Query),
-            )
+            .with_cursor(&self.paging.param, self.cursor.as_ref(), self.in_query)
             .inspect_err(|_| self.done = true)?;
         self.fetching = Some(Box::pin(request.send::<Value>()));
         Ok(())

@@ -65,12 +65,8 @@ impl RequestBuilder {
             .as_ref()
             .map(|r| self.endpoint(r))
             .unwrap_or_default();
-        let paging = if self.method == Method::GET {
-            paging.in_query_unless_set()
-        } else {
-            paging
-        };
-        super::Pages::new(self, paging, endpoint)
+        let is_get = self.method == Method::GET;
+        super::Pages::new(self, paging, is_get, endpoint)
     }
 
     /// A copy of this request carrying `cursor` (none: the first page) as `param`, in the
